@@ -1,0 +1,120 @@
+//! The thin pyo3 layer: Arrow in and out through the PyCapsule interface
+//! (`pyo3-arrow`), the GIL released around every heavy call, and core errors
+//! turned into the classes of `omniplug.errors`.
+//!
+//! Nothing algorithmic lives here: each function converts its arguments,
+//! calls one function of an algorithm module inside [`detached`], and
+//! converts the result back.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+use pyo3_arrow::PyTable;
+
+use crate::error::CoreError;
+use crate::parallel;
+
+/// Classes of `omniplug.errors`, looked up once. Importing the Python module
+/// (instead of `create_exception!`) keeps one hierarchy that Python code can
+/// subclass and document.
+fn error_class(py: Python<'_>, name: &str) -> PyResult<Py<PyType>> {
+    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    let module = MODULE.get_or_try_init(py, || -> PyResult<_> {
+        Ok(py.import("omniplug.errors")?.unbind())
+    })?;
+    Ok(module.bind(py).getattr(name)?.cast_into::<PyType>()?.unbind())
+}
+
+/// Convert a core error into the matching `omniplug.errors` exception.
+pub(crate) fn to_py_err(err: CoreError) -> PyErr {
+    Python::attach(|py| {
+        let class = match &err {
+            CoreError::InvalidInput(_) => "InvalidInputError",
+            CoreError::LimitExceeded(_) => "LimitExceededError",
+            CoreError::Internal(_) => "CoreInternalError",
+        };
+        match error_class(py, class) {
+            Ok(cls) => PyErr::from_type(cls.into_bound(py), err.to_string()),
+            Err(import_failure) => import_failure,
+        }
+    })
+}
+
+/// Release the GIL, run `f` on the configured rayon pool, and convert its
+/// error. Every binding that does real work goes through here.
+pub(crate) fn detached<T, F>(py: Python<'_>, f: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce() -> Result<T, CoreError> + Send,
+{
+    py.detach(|| parallel::install(f)).map_err(to_py_err)
+}
+
+/// Return the table unchanged. Crosses the boundary both ways through the
+/// Arrow C stream interface, so tests can prove that no buffer is copied.
+#[pyfunction]
+fn echo_table(py: Python<'_>, table: PyTable) -> PyResult<Bound<'_, PyAny>> {
+    table.into_pyarrow(py)
+}
+
+/// Addresses of every data buffer of every column chunk, as Rust sees them
+/// after import: `[(column, chunk, buffer_index, address)]`.
+#[pyfunction]
+fn buffer_addresses(table: PyTable) -> Vec<(String, usize, usize, usize)> {
+    let (batches, schema) = table.into_inner();
+    let mut out = Vec::new();
+    for (chunk, batch) in batches.iter().enumerate() {
+        for (col, field) in schema.fields().iter().enumerate() {
+            let data = batch.column(col).to_data();
+            for (i, buf) in data.buffers().iter().enumerate() {
+                out.push((field.name().clone(), chunk, i, buf.as_ptr() as usize));
+            }
+        }
+    }
+    out
+}
+
+/// Whether this extension was compiled with optimisations.
+#[pyfunction]
+fn build_profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
+}
+
+/// Threads the next heavy call will use (`OMNIPLUG_NUM_THREADS`, fork state).
+#[pyfunction]
+fn num_threads() -> usize {
+    parallel::current_num_threads()
+}
+
+/// Called from an `os.register_at_fork` handler in the child process.
+#[pyfunction]
+fn _after_fork_in_child() {
+    parallel::mark_forked();
+}
+
+/// Raise a core error of the given kind (used by tests of the error mapping).
+#[pyfunction]
+fn _raise_core_error(py: Python<'_>, kind: &str, message: String) -> PyResult<()> {
+    let kind = kind.to_owned();
+    detached(py, move || match kind.as_str() {
+        "invalid" => Err(CoreError::InvalidInput(message)),
+        "limit" => Err(CoreError::LimitExceeded(message)),
+        _ => Err(CoreError::Internal(message)),
+    })
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(echo_table, m)?)?;
+    m.add_function(wrap_pyfunction!(buffer_addresses, m)?)?;
+    m.add_function(wrap_pyfunction!(build_profile, m)?)?;
+    m.add_function(wrap_pyfunction!(num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
+    m.add_function(wrap_pyfunction!(_raise_core_error, m)?)?;
+    Ok(())
+}
