@@ -1,0 +1,556 @@
+"""Pipeline configuration: the TOML file, validated by pydantic.
+
+A pipeline file names the output folder, the platforms with their credentials
+and streams, and the settings of the stitch, asset-matching, attribution and
+AIPL steps::
+
+    output_dir = "out"                       # relative to this file's folder
+
+    [platforms.tmall]
+    app_key = "12345678"
+    app_secret = "${TMALL_APP_SECRET}"       # from the environment
+    streams = ["orders", "members"]
+    timeout_seconds = "${TMALL_TIMEOUT:-30}" # with a default
+
+    [stitch]
+    max_component_size = 500
+
+Every string value may reference environment variables as ``${NAME}`` or
+``${NAME:-default}`` (the default applies when the variable is unset or
+empty); write ``$${`` for a literal ``${``. A platform table written with
+``enabled = false`` may reference unset variables (they stay as written).
+
+Each ``[platforms.<name>]`` table is kept raw in :class:`PipelineConfig` and
+validated against that platform plugin's own model (a subclass of
+:class:`PlatformConfig`) by :func:`validate_platform_config`.
+
+Every problem is reported as one line of a :class:`~omniplug.errors.ConfigError`:
+``pipeline.toml: platforms.tmall.app_key: field required (expected a string)``.
+Secret values never appear in messages or reprs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import (
+    BaseModel, ConfigDict, Field, PositiveInt, PrivateAttr, SecretStr,
+    ValidationError, ValidationInfo, field_validator,
+)
+
+from omniplug.errors import ConfigError, PluginError
+from omniplug.schema import TABLES
+
+__all__ = [
+    "ATTRIBUTION_MODELS", "PlatformConfig", "StitchConfig", "AssetsConfig", "AttributionConfig",
+    "AiplConfig", "PipelineConfig", "load_pipeline", "validate_platform_config", "resolve_env",
+    "config_fingerprint",
+]
+
+#: Attribution models the core implements (DESIGN §5).
+ATTRIBUTION_MODELS = (
+    "last_touch", "first_touch", "linear", "time_decay",
+    "position_based", "weighted", "markov", "shapley",
+)
+
+Loc = tuple[str | int, ...]
+
+
+# -- models ------------------------------------------------------------------
+
+
+class PlatformConfig(BaseModel):
+    """Settings every platform shares; each plugin's configuration model subclasses it.
+
+    Subclasses give the platform's real endpoint as ``base_url``'s default and
+    declare credentials as ``SecretStr`` (so reprs, logs and errors show
+    ``**********``). Unknown keys are errors, so a typo never passes silently.
+
+    Attributes:
+        base_url: the API endpoint (``http://`` or ``https://``).
+        enabled: ``false`` skips the platform in ``omniplug run``.
+        streams: the streams to fetch; ``None`` means all the platform has.
+        rate_limit_per_second: client-side request rate, ``None`` for the plugin's default.
+        rate_limit_burst: requests allowed at once above the rate, ``None`` for the default.
+        timeout_seconds: per-request timeout.
+        max_attempts: tries per request, the first included.
+        account: which of the brand's accounts (shops) on the platform; keys cursors and tokens.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str
+    enabled: bool = True
+    streams: list[str] | None = None
+    rate_limit_per_second: float | None = Field(default=None, gt=0)
+    rate_limit_burst: int | None = Field(default=None, ge=1)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+    account: str = Field(default="default", min_length=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StitchConfig(_Section):
+    """``[stitch]``: guardrails of identity stitching (see ``omniplug.stitch``).
+
+    Attributes:
+        max_component_size: a connected component larger than this is cut at its hubs.
+        max_ids_per_type: per identifier type, the most distinct values one person may hold.
+        blocked_values: identifier values never used for linking (test phones, shared devices).
+    """
+
+    max_component_size: PositiveInt = 1000
+    max_ids_per_type: dict[str, PositiveInt] = Field(default_factory=dict)
+    blocked_values: list[str] = Field(default_factory=list)
+
+
+class AssetsConfig(_Section):
+    """``[assets]``: material matching. ``max_distance`` ``None`` uses the core's default."""
+
+    max_distance: int | None = Field(default=None, ge=0)
+
+
+class AttributionConfig(_Section):
+    """``[attribution]``: the models run and how results are grouped.
+
+    Attributes:
+        models: attribution models (see :data:`ATTRIBUTION_MODELS`).
+        lookback_days: days a touch counts before an order; a number, or a table
+            keyed by channel (``default`` for the others).
+        half_life_days: half-life of the ``time_decay`` model.
+        group_by: touchpoint columns the results are grouped by.
+    """
+
+    models: list[str] = Field(default_factory=lambda: ["last_touch", "linear"], min_length=1)
+    lookback_days: PositiveInt | dict[str, PositiveInt] = 30
+    half_life_days: float = Field(default=7.0, gt=0)
+    group_by: list[str] = Field(default_factory=lambda: ["platform", "channel"])
+
+    @field_validator("models")
+    @classmethod
+    def _known_models(cls, value: list[str]) -> list[str]:
+        unknown = [m for m in value if m not in ATTRIBUTION_MODELS]
+        if unknown:
+            raise ValueError(f"unknown model {unknown[0]!r} (allowed: {', '.join(ATTRIBUTION_MODELS)})")
+        return value
+
+    @field_validator("group_by")
+    @classmethod
+    def _touchpoint_columns(cls, value: list[str]) -> list[str]:
+        columns = TABLES["touchpoints"].names
+        unknown = [c for c in value if c not in columns]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not a touchpoints column (allowed: {', '.join(columns)})")
+        return value
+
+
+class AiplConfig(_Section):
+    """``[aipl]``: ``as_of`` is the date the funnel is computed for (``None``: the run's date)."""
+
+    as_of: date | None = None
+
+
+class PipelineConfig(BaseModel):
+    """A validated pipeline file (see :func:`load_pipeline`).
+
+    Attributes:
+        output_dir: absolute output folder (a relative path in the file is
+            resolved against the file's folder).
+        platforms: the raw ``[platforms.<name>]`` tables, environment references
+            resolved; validate each with :meth:`platform` or
+            :func:`validate_platform_config`. Left out of the repr (secrets).
+        stitch, assets, attribution, aipl: the step settings.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    output_dir: Path = Field(default=Path("output"), validate_default=True)
+    platforms: dict[str, dict[str, Any]] = Field(default_factory=dict, repr=False)
+    stitch: StitchConfig = Field(default_factory=StitchConfig)
+    assets: AssetsConfig = Field(default_factory=AssetsConfig)
+    attribution: AttributionConfig = Field(default_factory=AttributionConfig)
+    aipl: AiplConfig = Field(default_factory=AiplConfig)
+
+    _source: Path | None = PrivateAttr(default=None)
+    # key path -> the string as written, for values that came from ${...}.
+    _env_templates: dict[Loc, str] = PrivateAttr(default_factory=dict)
+
+    @field_validator("output_dir", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("output_dir")
+    @classmethod
+    def _absolute(cls, value: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir") or os.getcwd()
+        return Path(os.path.normpath(Path(base) / value.expanduser()))
+
+    @property
+    def source(self) -> Path | None:
+        """The file this configuration was loaded from, if any."""
+        return self._source
+
+    def platform(
+        self, name: str, model: type[PlatformConfig], *, known_streams: Iterable[str] | None = None
+    ) -> PlatformConfig:
+        """Validate ``[platforms.<name>]`` (an empty table if absent) against ``model``."""
+        return validate_platform_config(
+            name, self.platforms.get(name, {}), model, source=self._source, known_streams=known_streams
+        )
+
+
+# -- loading -----------------------------------------------------------------
+
+
+def load_pipeline(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> PipelineConfig:
+    """Read, resolve and validate a pipeline file.
+
+    ``env`` replaces ``os.environ`` for ``${...}`` references (tests, embedding).
+
+    Raises:
+        ConfigError: one line per problem, each naming the file and the key
+            (or line and column for TOML syntax errors).
+    """
+    source = os.fspath(path)
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read the pipeline file: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{source}:{line}: not UTF-8 text (save the file as UTF-8)") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        where = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+        if where:
+            message = message[: where.start()]
+            location = f"{where.group(1)}:{where.group(2)}"
+        else:
+            message = re.sub(r"\s*\(at end of document\)$", "", message)
+            location = str(text.count("\n") + 1)
+        raise ConfigError(f"{source}:{location}: {message[:1].lower()}{message[1:]}") from None
+    templates: dict[Loc, str] = {}
+    resolved = resolve_env(document, env=env, source=source, templates=templates)
+    base_dir = Path(os.path.abspath(file)).parent
+    try:
+        config = PipelineConfig.model_validate(resolved, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        # `from None`: pydantic's own text quotes input values, secrets included.
+        raise ConfigError("\n".join(_problems(exc, PipelineConfig, resolved, (), source))) from None
+    config._source = file
+    config._env_templates = templates
+    return config
+
+
+def validate_platform_config(
+    platform: str,
+    raw: Mapping[str, Any],
+    model: type[PlatformConfig],
+    *,
+    source: str | os.PathLike[str] | None = None,
+    known_streams: Iterable[str] | None = None,
+) -> PlatformConfig:
+    """Validate one platform's raw table against the plugin's model.
+
+    ``raw`` is a table of :attr:`PipelineConfig.platforms` (environment
+    references already resolved; use :func:`resolve_env` for a table from
+    elsewhere). ``source`` (the pipeline file) prefixes the messages;
+    ``known_streams``, if given, are the platform's streams and anything else
+    in ``streams`` is an error.
+
+    Raises:
+        ConfigError: one line per problem, e.g.
+            ``pipeline.toml: platforms.tmall.app_key: field required (expected a string)``.
+        PluginError: ``model`` is not a :class:`PlatformConfig` subclass.
+    """
+    if not (isinstance(model, type) and issubclass(model, PlatformConfig)):
+        raise PluginError(f"the configuration model of platform {platform!r} must subclass PlatformConfig")
+    src = os.fspath(source) if source is not None else None
+    prefix: Loc = ("platforms", platform)
+    if not isinstance(raw, Mapping):
+        raise ConfigError(_line(src, prefix, f"expected a table, got {_describe_value(raw, False)}"))
+    try:
+        config = model.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_problems(exc, model, raw, prefix, src))) from None
+    if known_streams is not None and config.streams is not None:
+        available = list(known_streams)
+        bad = [
+            _line(src, (*prefix, "streams", i), f"unknown stream {s!r} (available: {', '.join(available)})")
+            for i, s in enumerate(config.streams)
+            if s not in available
+        ]
+        if bad:
+            raise ConfigError("\n".join(bad))
+    return config
+
+
+_REF = re.compile(r"\$\$(?=\{)|\$\{([^}]*)\}")
+_NAME_DEFAULT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.DOTALL)
+
+
+def resolve_env(
+    data: Any,
+    *,
+    env: Mapping[str, str] | None = None,
+    source: str | os.PathLike[str] | None = None,
+    templates: dict[Loc, str] | None = None,
+) -> Any:
+    """Replace ``${NAME}`` / ``${NAME:-default}`` in every string of ``data`` (tables, lists).
+
+    Returns a new structure. ``templates``, if given, receives key path ->
+    original string for every value that referenced the environment.
+
+    Raises:
+        ConfigError: a referenced variable is unset (and has no default), or a
+            reference is malformed; one line per problem naming the key path.
+    """
+    environ = os.environ if env is None else env
+    src = os.fspath(source) if source is not None else None
+    problems: list[str] = []
+
+    def substitute(text: str, loc: Loc, lenient: bool) -> str:
+        def one(match: re.Match[str]) -> str:
+            if match.group(1) is None:  # "$${" -> literal "${"
+                return "$"
+            parsed = _NAME_DEFAULT.fullmatch(match.group(1))
+            if parsed is None:
+                problems.append(_line(src, loc, f"malformed environment reference {match.group(0)!r}"))
+                return match.group(0)
+            name, default = parsed.groups()
+            value = environ.get(name)
+            if value is None or (value == "" and default is not None):
+                if default is not None:
+                    return default
+                if lenient:
+                    return match.group(0)
+                problems.append(_line(src, loc, f"environment variable {name} is not set"))
+                return match.group(0)
+            return value
+
+        resolved = _REF.sub(one, text)
+        if templates is not None and resolved != text:
+            templates[loc] = text
+        return resolved
+
+    def walk(value: Any, loc: Loc, lenient: bool) -> Any:
+        if isinstance(value, str):
+            return substitute(value, loc, lenient)
+        if isinstance(value, dict):
+            # A platform written with `enabled = false` may lack its credentials.
+            lenient = lenient or (len(loc) == 2 and loc[0] == "platforms" and value.get("enabled") is False)
+            return {k: walk(v, (*loc, k), lenient) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, (*loc, i), lenient) for i, v in enumerate(value)]
+        return value
+
+    result = walk(data, (), False)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return result
+
+
+def config_fingerprint(
+    config: PipelineConfig | PlatformConfig, platforms: Mapping[str, PlatformConfig] | None = None
+) -> str:
+    """A stable SHA-256 (hex) of a resolved configuration, independent of secret values.
+
+    ``SecretStr`` fields count only as present or absent. For a
+    :class:`PipelineConfig`, pass the validated ``platforms`` where you have
+    them; a platform given only as its raw table counts its ``${...}``
+    references as written (not their values), so rotating a secret kept in
+    the environment does not change the fingerprint.
+    """
+    if isinstance(config, PipelineConfig):
+        document = config.model_dump(mode="json", exclude={"platforms"})
+        validated = platforms or {}
+        document["platforms"] = {
+            name: (
+                validated[name].model_dump(mode="json")
+                if name in validated
+                else _with_templates(raw, ("platforms", name), config._env_templates)
+            )
+            for name, raw in config.platforms.items()
+        }
+    else:
+        document = config.model_dump(mode="json")
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _with_templates(value: Any, loc: Loc, templates: Mapping[Loc, str]) -> Any:
+    if loc in templates:
+        return templates[loc]
+    if isinstance(value, dict):
+        return {k: _with_templates(v, (*loc, k), templates) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_templates(v, (*loc, i), templates) for i, v in enumerate(value)]
+    return value
+
+
+# -- turning pydantic errors into one readable line each ---------------------
+
+
+def _format_loc(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            key = part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part, ensure_ascii=False)
+            out += f".{key}" if out else key
+    return out
+
+
+def _line(source: str | None, loc: Loc, message: str) -> str:
+    parts = [p for p in (source, _format_loc(loc)) if p]
+    return ": ".join([*parts, message])
+
+
+def _strip(annotation: Any) -> Any:
+    """Drop ``Annotated`` and ``None`` members: what a value is expected to be."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        members = [a for a in get_args(annotation) if a is not NoneType]
+        return _strip(members[0]) if len(members) == 1 else Union[tuple(members)]  # noqa: UP007
+    return annotation
+
+
+def _annotation_at(model: type[BaseModel], loc: Loc) -> Any:
+    annotation: Any = model
+    for part in loc:
+        annotation = _strip(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields = {f.alias or n: f for n, f in annotation.model_fields.items()}
+            if part not in fields:
+                return None
+            annotation = fields[part].annotation
+        elif get_origin(annotation) in (dict, Mapping) and get_args(annotation):
+            annotation = get_args(annotation)[1]
+        elif get_origin(annotation) in (list, tuple, set, frozenset) and get_args(annotation):
+            annotation = get_args(annotation)[0]
+        else:
+            return None
+    return annotation
+
+
+_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number",
+          date: "a date (YYYY-MM-DD)", Path: "a path (string)"}
+_PLURALS = {str: "strings", bool: "booleans", int: "integers", float: "numbers"}
+
+
+def _describe_type(annotation: Any) -> str:
+    annotation = _strip(annotation)
+    origin, args = get_origin(annotation), get_args(annotation)
+    if annotation is None:
+        return "a valid value"
+    if origin in (Union, UnionType):
+        return " or ".join(_describe_type(a) for a in args)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (list, tuple, set, frozenset):
+        item = _strip(args[0]) if args else None
+        return f"a list of {_PLURALS[item]}" if item in _PLURALS else "a list"
+    if origin in (dict, Mapping) or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        value = _strip(args[1]) if len(args) == 2 else None
+        return f"a table of {_PLURALS[value]}" if value in _PLURALS else "a table"
+    if annotation is SecretStr:
+        return "a string"
+    return _NAMES.get(annotation, f"a {getattr(annotation, '__name__', annotation)}")
+
+
+def _describe_value(value: Any, secret: bool) -> str:
+    kinds = [(bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+             (dict, "a table"), (list, "a list"), (date, "a date")]
+    kind = next((name for cls, name in kinds if isinstance(value, cls)), type(value).__name__)
+    if value is None:
+        return "nothing"
+    # Strings are never echoed: they may be credentials that landed in the wrong key.
+    if secret or not isinstance(value, (bool, int, float)):
+        return kind
+    return f"{kind} ({json.dumps(value)})"
+
+
+def _union_cut(data: Any, loc: Loc, kind: str) -> Loc | None:
+    """Where ``loc`` leaves the input data: pydantic adds union member tags there."""
+    current = data
+    for i, part in enumerate(loc):
+        if isinstance(current, Mapping) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        elif i == len(loc) - 1 and kind == "missing":
+            return None
+        else:
+            return loc[:i]
+    return None
+
+
+def _lookup(data: Any, loc: Loc) -> Any:
+    for part in loc:
+        data = data[part]
+    return data
+
+
+def _problems(exc: ValidationError, model: type[BaseModel], data: Any, prefix: Loc, source: str | None) -> list[str]:
+    problems: list[str] = []
+    for error in exc.errors(include_url=False):
+        loc: Loc = tuple(error["loc"])
+        kind = error["type"]
+        cut = _union_cut(data, loc, kind)
+        if cut is not None:
+            annotation = _annotation_at(model, cut)
+            message = (
+                f"expected {_describe_type(annotation)}, "
+                f"got {_describe_value(_lookup(data, cut), _strip(annotation) is SecretStr)}"
+            )
+            loc = cut
+        else:
+            annotation = _annotation_at(model, loc)
+            secret = _strip(annotation) is SecretStr
+            if kind == "missing":
+                message = f"field required (expected {_describe_type(annotation)})"
+            elif kind == "extra_forbidden":
+                parent = _strip(_annotation_at(model, loc[:-1]))
+                fields = getattr(parent, "model_fields", {})
+                allowed = f" (allowed: {', '.join(f.alias or n for n, f in fields.items())})" if fields else ""
+                message = f"unknown key {loc[-1]!r}{allowed}"
+                loc = loc[:-1]
+            elif kind.endswith(("_type", "_parsing")) or kind.startswith(("int_from", "date_from")):
+                message = f"expected {_describe_type(annotation)}, got {_describe_value(error['input'], secret)}"
+            else:
+                message = re.sub(r"^(Value error|Assertion failed), ", "", error["msg"])
+                message = re.sub(r"^Input should", "should", message)
+                value = error.get("input")
+                if not secret and isinstance(value, (int, float)) and loc:
+                    message += f" (got {json.dumps(value)})"
+        problems.append(_line(source, (*prefix, *loc), message))
+    return list(dict.fromkeys(problems))
