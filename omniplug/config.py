@@ -27,6 +27,10 @@ validated against that platform plugin's own model (a subclass of
 Every problem is reported as one line of a :class:`~omniplug.errors.ConfigError`:
 ``pipeline.toml: platforms.tmall.app_key: field required (expected a string)``.
 Secret values never appear in messages or reprs.
+
+Environment references are resolved by :mod:`omniplug.config_env` and
+validation errors worded by :mod:`omniplug.config_errors`; :func:`resolve_env`
+is re-exported here.
 """
 
 from __future__ import annotations
@@ -39,14 +43,15 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
-from types import NoneType, UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any
 
 from pydantic import (
-    BaseModel, ConfigDict, Field, PositiveInt, PrivateAttr, SecretStr,
+    BaseModel, ConfigDict, Field, PositiveInt, PrivateAttr,
     ValidationError, ValidationInfo, field_validator,
 )
 
+from omniplug.config_env import resolve_env, with_templates
+from omniplug.config_errors import Loc, describe_value, problem_line, validation_problems
 from omniplug.errors import ConfigError, PluginError
 from omniplug.schema import TABLES
 
@@ -61,8 +66,6 @@ ATTRIBUTION_MODELS = (
     "last_touch", "first_touch", "linear", "time_decay",
     "position_based", "weighted", "markov", "shapley",
 )
-
-Loc = tuple[str | int, ...]
 
 
 # -- models ------------------------------------------------------------------
@@ -263,7 +266,7 @@ def load_pipeline(path: str | os.PathLike[str], *, env: Mapping[str, str] | None
         config = PipelineConfig.model_validate(resolved, context={"base_dir": base_dir})
     except ValidationError as exc:
         # `from None`: pydantic's own text quotes input values, secrets included.
-        raise ConfigError("\n".join(_problems(exc, PipelineConfig, resolved, (), source))) from None
+        raise ConfigError("\n".join(validation_problems(exc, PipelineConfig, resolved, (), source))) from None
     config._source = file
     config._env_templates = templates
     return config
@@ -295,86 +298,21 @@ def validate_platform_config(
     src = os.fspath(source) if source is not None else None
     prefix: Loc = ("platforms", platform)
     if not isinstance(raw, Mapping):
-        raise ConfigError(_line(src, prefix, f"expected a table, got {_describe_value(raw, False)}"))
+        raise ConfigError(problem_line(src, prefix, f"expected a table, got {describe_value(raw, False)}"))
     try:
         config = model.model_validate(dict(raw))
     except ValidationError as exc:
-        raise ConfigError("\n".join(_problems(exc, model, raw, prefix, src))) from None
+        raise ConfigError("\n".join(validation_problems(exc, model, raw, prefix, src))) from None
     if known_streams is not None and config.streams is not None:
         available = list(known_streams)
         bad = [
-            _line(src, (*prefix, "streams", i), f"unknown stream {s!r} (available: {', '.join(available)})")
+            problem_line(src, (*prefix, "streams", i), f"unknown stream {s!r} (available: {', '.join(available)})")
             for i, s in enumerate(config.streams)
             if s not in available
         ]
         if bad:
             raise ConfigError("\n".join(bad))
     return config
-
-
-_REF = re.compile(r"\$\$(?=\{)|\$\{([^}]*)\}")
-_NAME_DEFAULT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.DOTALL)
-
-
-def resolve_env(
-    data: Any,
-    *,
-    env: Mapping[str, str] | None = None,
-    source: str | os.PathLike[str] | None = None,
-    templates: dict[Loc, str] | None = None,
-) -> Any:
-    """Replace ``${NAME}`` / ``${NAME:-default}`` in every string of ``data`` (tables, lists).
-
-    Returns a new structure. ``templates``, if given, receives key path ->
-    original string for every value that referenced the environment.
-
-    Raises:
-        ConfigError: a referenced variable is unset (and has no default), or a
-            reference is malformed; one line per problem naming the key path.
-    """
-    environ = os.environ if env is None else env
-    src = os.fspath(source) if source is not None else None
-    problems: list[str] = []
-
-    def substitute(text: str, loc: Loc, lenient: bool) -> str:
-        def one(match: re.Match[str]) -> str:
-            if match.group(1) is None:  # "$${" -> literal "${"
-                return "$"
-            parsed = _NAME_DEFAULT.fullmatch(match.group(1))
-            if parsed is None:
-                problems.append(_line(src, loc, f"malformed environment reference {match.group(0)!r}"))
-                return match.group(0)
-            name, default = parsed.groups()
-            value = environ.get(name)
-            if value is None or (value == "" and default is not None):
-                if default is not None:
-                    return default
-                if lenient:
-                    return match.group(0)
-                problems.append(_line(src, loc, f"environment variable {name} is not set"))
-                return match.group(0)
-            return value
-
-        resolved = _REF.sub(one, text)
-        if templates is not None and resolved != text:
-            templates[loc] = text
-        return resolved
-
-    def walk(value: Any, loc: Loc, lenient: bool) -> Any:
-        if isinstance(value, str):
-            return substitute(value, loc, lenient)
-        if isinstance(value, dict):
-            # A platform written with `enabled = false` may lack its credentials.
-            lenient = lenient or (len(loc) == 2 and loc[0] == "platforms" and value.get("enabled") is False)
-            return {k: walk(v, (*loc, k), lenient) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v, (*loc, i), lenient) for i, v in enumerate(value)]
-        return value
-
-    result = walk(data, (), False)
-    if problems:
-        raise ConfigError("\n".join(problems))
-    return result
 
 
 def config_fingerprint(
@@ -395,7 +333,7 @@ def config_fingerprint(
             name: (
                 validated[name].model_dump(mode="json")
                 if name in validated
-                else _with_templates(raw, ("platforms", name), config._env_templates)
+                else with_templates(raw, ("platforms", name), config._env_templates)
             )
             for name, raw in config.platforms.items()
         }
@@ -403,154 +341,3 @@ def config_fingerprint(
         document = config.model_dump(mode="json")
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _with_templates(value: Any, loc: Loc, templates: Mapping[Loc, str]) -> Any:
-    if loc in templates:
-        return templates[loc]
-    if isinstance(value, dict):
-        return {k: _with_templates(v, (*loc, k), templates) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_with_templates(v, (*loc, i), templates) for i, v in enumerate(value)]
-    return value
-
-
-# -- turning pydantic errors into one readable line each ---------------------
-
-
-def _format_loc(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            key = part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part, ensure_ascii=False)
-            out += f".{key}" if out else key
-    return out
-
-
-def _line(source: str | None, loc: Loc, message: str) -> str:
-    parts = [p for p in (source, _format_loc(loc)) if p]
-    return ": ".join([*parts, message])
-
-
-def _strip(annotation: Any) -> Any:
-    """Drop ``Annotated`` and ``None`` members: what a value is expected to be."""
-    while get_origin(annotation) is Annotated:
-        annotation = get_args(annotation)[0]
-    if get_origin(annotation) in (Union, UnionType):
-        members = [a for a in get_args(annotation) if a is not NoneType]
-        return _strip(members[0]) if len(members) == 1 else Union[tuple(members)]  # noqa: UP007
-    return annotation
-
-
-def _annotation_at(model: type[BaseModel], loc: Loc) -> Any:
-    annotation: Any = model
-    for part in loc:
-        annotation = _strip(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            fields = {f.alias or n: f for n, f in annotation.model_fields.items()}
-            if part not in fields:
-                return None
-            annotation = fields[part].annotation
-        elif get_origin(annotation) in (dict, Mapping) and get_args(annotation):
-            annotation = get_args(annotation)[1]
-        elif get_origin(annotation) in (list, tuple, set, frozenset) and get_args(annotation):
-            annotation = get_args(annotation)[0]
-        else:
-            return None
-    return annotation
-
-
-_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number",
-          date: "a date (YYYY-MM-DD)", Path: "a path (string)"}
-_PLURALS = {str: "strings", bool: "booleans", int: "integers", float: "numbers"}
-
-
-def _describe_type(annotation: Any) -> str:
-    annotation = _strip(annotation)
-    origin, args = get_origin(annotation), get_args(annotation)
-    if annotation is None:
-        return "a valid value"
-    if origin in (Union, UnionType):
-        return " or ".join(_describe_type(a) for a in args)
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in args)
-    if origin in (list, tuple, set, frozenset):
-        item = _strip(args[0]) if args else None
-        return f"a list of {_PLURALS[item]}" if item in _PLURALS else "a list"
-    if origin in (dict, Mapping) or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-        value = _strip(args[1]) if len(args) == 2 else None
-        return f"a table of {_PLURALS[value]}" if value in _PLURALS else "a table"
-    if annotation is SecretStr:
-        return "a string"
-    return _NAMES.get(annotation, f"a {getattr(annotation, '__name__', annotation)}")
-
-
-def _describe_value(value: Any, secret: bool) -> str:
-    kinds = [(bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
-             (dict, "a table"), (list, "a list"), (date, "a date")]
-    kind = next((name for cls, name in kinds if isinstance(value, cls)), type(value).__name__)
-    if value is None:
-        return "nothing"
-    # Strings are never echoed: they may be credentials that landed in the wrong key.
-    if secret or not isinstance(value, (bool, int, float)):
-        return kind
-    return f"{kind} ({json.dumps(value)})"
-
-
-def _union_cut(data: Any, loc: Loc, kind: str) -> Loc | None:
-    """Where ``loc`` leaves the input data: pydantic adds union member tags there."""
-    current = data
-    for i, part in enumerate(loc):
-        if isinstance(current, Mapping) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            current = current[part]
-        elif i == len(loc) - 1 and kind == "missing":
-            return None
-        else:
-            return loc[:i]
-    return None
-
-
-def _lookup(data: Any, loc: Loc) -> Any:
-    for part in loc:
-        data = data[part]
-    return data
-
-
-def _problems(exc: ValidationError, model: type[BaseModel], data: Any, prefix: Loc, source: str | None) -> list[str]:
-    problems: list[str] = []
-    for error in exc.errors(include_url=False):
-        loc: Loc = tuple(error["loc"])
-        kind = error["type"]
-        cut = _union_cut(data, loc, kind)
-        if cut is not None:
-            annotation = _annotation_at(model, cut)
-            message = (
-                f"expected {_describe_type(annotation)}, "
-                f"got {_describe_value(_lookup(data, cut), _strip(annotation) is SecretStr)}"
-            )
-            loc = cut
-        else:
-            annotation = _annotation_at(model, loc)
-            secret = _strip(annotation) is SecretStr
-            if kind == "missing":
-                message = f"field required (expected {_describe_type(annotation)})"
-            elif kind == "extra_forbidden":
-                parent = _strip(_annotation_at(model, loc[:-1]))
-                fields = getattr(parent, "model_fields", {})
-                allowed = f" (allowed: {', '.join(f.alias or n for n, f in fields.items())})" if fields else ""
-                message = f"unknown key {loc[-1]!r}{allowed}"
-                loc = loc[:-1]
-            elif kind.endswith(("_type", "_parsing")) or kind.startswith(("int_from", "date_from")):
-                message = f"expected {_describe_type(annotation)}, got {_describe_value(error['input'], secret)}"
-            else:
-                message = re.sub(r"^(Value error|Assertion failed), ", "", error["msg"])
-                message = re.sub(r"^Input should", "should", message)
-                value = error.get("input")
-                if not secret and isinstance(value, (int, float)) and loc:
-                    message += f" (got {json.dumps(value)})"
-        problems.append(_line(source, (*prefix, *loc), message))
-    return list(dict.fromkeys(problems))

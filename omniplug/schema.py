@@ -26,6 +26,7 @@ __all__ = [
     "TABLES",
     "OUTPUT_TABLES",
     "PRIMARY_KEYS",
+    "VERSION_COLUMNS",
     "REQUIRED",
     "IDENTIFIER_TYPES",
     "EVENT_TYPES",
@@ -169,6 +170,13 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "material_fingerprints": ("platform", "material_id", "algorithm", "frame"),
     "spend": ("date", "platform", "channel", "campaign_id", "kol_id", "material_id"),
     "products": ("platform", "product_id"),
+}
+
+#: Where one record is seen several times, the column that says which sighting
+#: is newest. De-duplication keeps the row with the greatest value of it (ties:
+#: the one committed last). Tables not listed keep the last committed row.
+VERSION_COLUMNS: dict[str, str] = {
+    "identity_links": "observed_at",
 }
 
 #: Columns that may not be null, per table (everything else is optional).

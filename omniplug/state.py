@@ -13,6 +13,10 @@ transaction that records the part files holding the data it covers
 committing it leaves a file no record mentions; :meth:`StateStore.uncommitted_files`
 finds such files and :meth:`StateStore.forget_uncommitted` deletes them, after
 which the stream resumes from its last cursor without loss or duplicates.
+
+The file itself (opening, layout, transactions) is :mod:`omniplug.state_db`;
+the records handed out are :mod:`omniplug.state_records`. Both are
+re-exported here: import everything from ``omniplug.state``.
 """
 
 from __future__ import annotations
@@ -22,17 +26,20 @@ import os
 import secrets
 import socket
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from pathlib import Path, PurePath, PurePosixPath
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from omniplug.errors import StateError
+from omniplug.state_db import SCHEMA_VERSION, STATE_FILENAME, StateDatabase
+from omniplug.state_records import (
+    CursorRecord,
+    EventRecord,
+    PartRecord,
+    RunRecord,
+)
+from omniplug.state_records import dumps as _dumps
+from omniplug.state_records import json_default as _json_default
 from omniplug.tokens import TokenSet
 
 __all__ = [
@@ -40,284 +47,26 @@ __all__ = [
     "PartRecord", "CursorRecord", "RunRecord", "EventRecord",
 ]
 
-#: File name of the state database inside an output folder.
-STATE_FILENAME = "omniplug_state.sqlite"
-#: Version of the database layout this omniplug writes and understands.
-SCHEMA_VERSION = 1
 #: Statuses of a run: ``running`` until :meth:`StateStore.finish_run`; a run never
 #: finished becomes ``interrupted`` when the next run starts.
 RUN_STATUSES = ("running", "succeeded", "partial", "failed", "interrupted")
 #: Levels accepted by :meth:`StateStore.log_event`.
 EVENT_LEVELS = ("debug", "info", "warning", "error")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cursors (
-    platform TEXT NOT NULL, stream TEXT NOT NULL, account TEXT NOT NULL,
-    cursor TEXT NOT NULL, run_id TEXT, updated_at TEXT NOT NULL,
-    PRIMARY KEY (platform, stream, account));
-CREATE TABLE IF NOT EXISTS parts (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    platform TEXT NOT NULL, stream TEXT NOT NULL, account TEXT NOT NULL,
-    tbl TEXT NOT NULL, path TEXT NOT NULL UNIQUE, rows INTEGER NOT NULL,
-    sha256 TEXT, size INTEGER, run_id TEXT, committed_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS parts_by_stream ON parts (platform, stream, account);
-CREATE TABLE IF NOT EXISTS tokens (
-    platform TEXT NOT NULL, account TEXT NOT NULL, data TEXT NOT NULL,
-    updated_at TEXT NOT NULL, PRIMARY KEY (platform, account));
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY, command TEXT NOT NULL, config_hash TEXT,
-    status TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT,
-    summary TEXT, pid INTEGER, host TEXT);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, at TEXT NOT NULL,
-    level TEXT NOT NULL, step TEXT NOT NULL, message TEXT NOT NULL, data TEXT);
-CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, seq);
-"""
 
-
-@dataclass(frozen=True)
-class PartRecord:
-    """One durably written part file, as recorded by :meth:`StateStore.commit_batch`.
-
-    Give ``table``, ``path`` (relative to the output folder, ``/``-separated),
-    ``rows`` and at least one of ``sha256`` / ``size`` when committing; the
-    store fills ``seq`` (commit order, strictly increasing, never reused),
-    ``platform``, ``stream``, ``account``, ``run_id`` and ``committed_at``
-    when reading records back.
-    """
-
-    table: str
-    path: str
-    rows: int
-    sha256: str | None = None
-    size: int | None = None
-    seq: int | None = None
-    platform: str | None = None
-    stream: str | None = None
-    account: str | None = None
-    run_id: str | None = None
-    committed_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        # Normalise here so the UNIQUE(path) check sees one spelling per file.
-        object.__setattr__(self, "path", _relative_posix(self.path))
-
-
-@dataclass(frozen=True)
-class CursorRecord:
-    """A saved stream cursor with where it came from."""
-
-    platform: str
-    stream: str
-    account: str
-    cursor: dict[str, Any]
-    run_id: str | None
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One row of the run log."""
-
-    run_id: str
-    command: str
-    config_hash: str | None
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    summary: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class EventRecord:
-    """One event of a run, in logging order (``seq``)."""
-
-    seq: int
-    run_id: str
-    at: datetime
-    level: str
-    step: str
-    message: str
-    data: dict[str, Any] | None
-
-
-def _relative_posix(path: str | PurePath) -> str:
-    text = str(path).replace("\\", "/") if isinstance(path, str) else PurePath(path).as_posix()
-    pure = PurePosixPath(text)
-    if pure.is_absolute() or ".." in pure.parts or not pure.parts or pure.parts == (".",):
-        raise StateError(
-            f"part path {text!r} must be a file path relative to the output folder, without '..'"
-        )
-    return pure.as_posix()
-
-
-def _json_default(value: Any) -> Any:
-    # Secrets must never reach the run log: SecretStr renders as its mask.
-    if isinstance(value, SecretStr):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, PurePath):
-        return str(value)
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=repr)
-    return repr(value)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_json_default)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class StateStore:
+class StateStore(StateDatabase):
     """The state database of one output folder (cursors, parts, tokens, run log).
 
     ``StateStore(path)`` opens or creates the database file at ``path`` (its
     folder must exist; :meth:`open` creates it). ``clock`` returns the current
     UTC time and exists for tests. Use as a context manager or call
-    :meth:`close`. Implements :class:`omniplug.tokens.TokenStore`.
+    :meth:`close`. Implements :class:`omniplug.tokens.TokenStore`. Opening,
+    closing and transactions come from :class:`omniplug.state_db.StateDatabase`.
 
     Raises:
-        StateError: the file is not a readable omniplug state database, or was
+        StateError: the folder is missing, or the file is not a readable omniplug state database, or was
             written by a newer omniplug (the message says what to do).
     """
-
-    def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], datetime] | None = None) -> None:
-        self.path = Path(path)
-        self._clock = clock or _utc_now
-        self._lock = threading.RLock()
-        if not self.path.parent.is_dir():
-            raise StateError(
-                f"{self.path}: folder {self.path.parent} does not exist "
-                "(StateStore.open(out_dir) creates it)"
-            )
-        try:
-            # One connection shared under self._lock: check_same_thread is off
-            # because the lock, not thread affinity, serialises its use.
-            self._conn: sqlite3.Connection | None = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
-            )
-        except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: cannot open the state database: {exc}") from exc
-        try:
-            self._conn.execute("PRAGMA busy_timeout = 30000")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = FULL")
-            self._init_schema()
-        except sqlite3.DatabaseError as exc:
-            self._conn.close()
-            self._conn = None
-            raise StateError(
-                f"{self.path}: not a readable omniplug state database ({exc}); move the file "
-                "aside to start over (saved cursors and tokens are then lost: streams "
-                "re-fetch from the beginning and platforms need re-authorising)"
-            ) from exc
-        except BaseException:
-            self._conn.close()
-            self._conn = None
-            raise
-
-    @classmethod
-    def open(cls, out_dir: str | os.PathLike[str], *, clock: Callable[[], datetime] | None = None) -> StateStore:
-        """Open (creating the folder and the file if needed) ``<out_dir>/omniplug_state.sqlite``."""
-        folder = Path(out_dir)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StateError(f"{folder}: cannot create the output folder: {exc}") from exc
-        return cls(folder / STATE_FILENAME, clock=clock)
-
-    def close(self) -> None:
-        """Close the database. Safe to call twice."""
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    def __enter__(self) -> StateStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"StateStore({str(self.path)!r})"
-
-    # -- plumbing -----------------------------------------------------------
-
-    def _init_schema(self) -> None:
-        assert self._conn is not None
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if names and "meta" not in names:
-                raise StateError(
-                    f"{self.path}: this SQLite file is not an omniplug state database; "
-                    "choose another output folder or move the file aside"
-                )
-            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() if names else None
-            if row is None:
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-                )
-            else:
-                try:
-                    version = int(row[0])
-                except ValueError:
-                    raise StateError(f"{self.path}: corrupt schema version {row[0]!r}") from None
-                if version > SCHEMA_VERSION:
-                    raise StateError(
-                        f"{self.path}: written by a newer omniplug (state schema {version}; this "
-                        f"version understands up to {SCHEMA_VERSION}): upgrade omniplug, or use "
-                        "another output folder"
-                    )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StateError(f"{self.path}: the state store is closed")
-        return self._conn
-
-    @contextmanager
-    def _errors(self, action: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StateError(f"{self.path}: {action} failed: {exc}") from exc
-
-    @contextmanager
-    def _tx(self, action: str) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it is committed (and on disk) or none."""
-        with self._lock, self._errors(action):
-            conn = self._connection()
-            # IMMEDIATE takes the write lock up front, so two writers never
-            # deadlock upgrading read locks; the other one waits (busy_timeout).
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-
-    def _query(self, action: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock, self._errors(action):
-            return self._connection().execute(sql, params).fetchall()
-
-    def _now(self) -> str:
-        return self._clock().astimezone(timezone.utc).isoformat()
 
     # -- cursors and parts --------------------------------------------------
 

@@ -39,7 +39,7 @@ from omniplug.cursor import cursor_of
 from omniplug.errors import InvalidInputError, OmniplugError
 from omniplug.plugins import PluginRegistry
 from omniplug.progress import NullProgress, Progress
-from omniplug.schema import PRIMARY_KEYS, TABLES
+from omniplug.schema import PRIMARY_KEYS, TABLES, VERSION_COLUMNS
 from omniplug.state import PartRecord, StateStore
 from omniplug.validate import validate_batch
 
@@ -335,16 +335,30 @@ def import_file(
             state.close()
 
 
-def _dedupe_last(table: pa.Table, keys: tuple[str, ...]) -> pa.Table:
-    """Keep the last row of each primary key (rows are in commit order), sorted by key."""
-    if table.num_rows == 0:
+def _dedupe_last(table: pa.Table, keys: tuple[str, ...], version: str | None = None) -> pa.Table:
+    """Keep the newest row of each primary key, sorted by key.
+
+    Rows arrive in commit order. Without a ``version`` column the last
+    committed row wins; with one, the row with the greatest version wins
+    (ties: the last committed).
+    """
+    n = table.num_rows
+    if n == 0:
         return table
-    indexed = table.append_column("__row", pa.array(range(table.num_rows), pa.int64()))
-    last = indexed.group_by(list(keys), use_threads=False).aggregate([("__row", "max")])
-    keep = pc.sort_indices(last.column("__row_max"))
-    rows = pc.take(last.column("__row_max"), keep)
-    deduped = table.take(rows)
-    return deduped.sort_by([(k, "ascending") for k in keys])
+    commit_order = pa.array(range(n), pa.int64())
+    if version is None:
+        by_rank = commit_order  # rank -> row
+        rank = commit_order  # row -> rank
+    else:
+        by_rank = pc.sort_indices(
+            pa.table({"v": table.column(version), "i": commit_order}),
+            sort_keys=[("v", "ascending", "at_start"), ("i", "ascending")],  # a null version is oldest
+        )
+        rank = pc.sort_indices(by_rank)  # the inverse permutation
+    ranked = table.select(list(keys)).append_column("__rank", rank)
+    newest = ranked.group_by(list(keys), use_threads=False).aggregate([("__rank", "max")])
+    rows = pc.take(by_rank, newest.column("__rank_max"))
+    return table.take(rows).sort_by([(k, "ascending") for k in keys])
 
 
 def compact_tables(
@@ -369,7 +383,7 @@ def compact_tables(
         pieces = [pq.read_table(out / p.path) for p in parts]
         table = pa.concat_tables(pieces).cast(TABLES[name])
         keys = PRIMARY_KEYS.get(name, tuple(n for n in TABLES[name].names if n != "run_id"))
-        table = _dedupe_last(table, keys)
+        table = _dedupe_last(table, keys, VERSION_COLUMNS.get(name))
         target = out / f"{name}.parquet"
         write_parquet_atomic(table, target)
         written[name] = target

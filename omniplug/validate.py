@@ -11,18 +11,16 @@ dropped silently: ``n_valid + n_rejected == len(input)``.
 
 Work is column-wise with ``pyarrow.compute``; Python touches individual rows
 only in columns whose cast failed (found by bisection) and in the rows that
-are rejected, so a clean batch costs a few vectorised passes.
+are rejected, so a clean batch costs a few vectorised passes. Casting and
+its row-level explanations are in :mod:`omniplug.validate_cast`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
-from decimal import Decimal
+from datetime import date, datetime, time
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -31,6 +29,7 @@ import pyarrow.compute as pc
 from omniplug import schema as S
 from omniplug.errors import SchemaError
 from omniplug.fields import looks_like_raw_email_array, looks_like_raw_phone_array, normalise_phone
+from omniplug.validate_cast import cast_column, rows_mask
 
 __all__ = ["Validated", "validate_batch"]
 
@@ -103,8 +102,6 @@ _HASH_FORMATS = {"phone_sha256": (64, r"^[0-9a-f]{64}$"), "email_sha256": (64, r
                  "phone_md5": (32, r"^[0-9a-f]{32}$")}
 _ID_PAIRS = (("id_type", "id_value"), ("left_type", "left_value"), ("right_type", "right_value"))
 _NON_NEGATIVE = ("quantity", "impressions", "clicks")
-_NO_TZ_HINT = ("give an offset such as '+08:00' or 'Z', or convert China time with "
-               "omniplug.fields.china_times_to_utc_array in normalise")
 
 
 def validate_batch(table: str, data: pa.RecordBatch | pa.Table, *, platform: str, stream: str,
@@ -150,7 +147,9 @@ def validate_batch(table: str, data: pa.RecordBatch | pa.Table, *, platform: str
             columns[fld.name] = pa.nulls(n, fld.type)
             continue
         original = _decoded(raw.column(fld.name))
-        columns[fld.name] = _cast_column(table, fld, original, problems)
+        columns[fld.name], failures = cast_column(table, fld, original)
+        for row, rule, value in failures:
+            _add(problems, row, f"{table}.{fld.name}", rule, _show(value))
         _check_column(table, fld, original, columns[fld.name], platform, problems)
     masked = _pii_rules(table, columns, problems)
     valid_mask, superseded = _latest_versions(table, columns, n, problems)
@@ -198,134 +197,6 @@ def _check_columns(table: str, target: pa.Schema, raw: pa.Table, extra: str) -> 
         raise SchemaError(f"{table}: column(s) {', '.join(extras)} are not in the canonical schema "
                           f"({', '.join(target.names)}); drop them in normalise or pass extra_columns='drop'")
 
-
-def _is_text(t: pa.DataType) -> bool:
-    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
-
-
-def _is_bytes(t: pa.DataType) -> bool:
-    return (pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t)
-            or pa.types.is_binary_view(t))
-
-
-def _refusal(src: pa.DataType, dst: pa.DataType) -> str | None:
-    """Why a whole column of type ``src`` cannot become ``dst`` (None: cast it, row by row if needed)."""
-    if pa.types.is_null(src) or src == dst:
-        return None
-    if pa.types.is_string(dst):
-        if pa.types.is_floating(src):
-            return ("arrived as floating point and may have lost digits; ids must be strings or integers "
-                    "(parse JSON with omniplug.fields.json_loads_exact, convert with omniplug.fields.exact_id)")
-        ok = _is_text(src) or _is_bytes(src) or pa.types.is_integer(src)
-    elif pa.types.is_timestamp(dst):
-        if pa.types.is_timestamp(src) and src.tz is None:
-            return f"is a timestamp without time zone; {_NO_TZ_HINT}"
-        ok = pa.types.is_timestamp(src) or _is_text(src)
-    elif pa.types.is_date(dst):
-        ok = pa.types.is_date(src) or _is_text(src)
-    elif pa.types.is_decimal(dst):
-        if pa.types.is_floating(src):
-            return ("arrived as floating point; money must be exact: convert it with "
-                    "omniplug.fields.yuan_array (or fen_to_yuan_array) in normalise")
-        ok = pa.types.is_decimal(src) or pa.types.is_integer(src) or _is_text(src)
-    elif pa.types.is_integer(dst) or pa.types.is_floating(dst):
-        ok = (pa.types.is_integer(src) or pa.types.is_floating(src) or pa.types.is_decimal(src)
-              or _is_text(src))
-    else:
-        ok = _is_bytes(src)
-    return None if ok else f"has type {src}, which cannot become {dst}"
-
-
-def _cast(arr: pa.Array, dst: pa.DataType) -> pa.Array:
-    # Timestamps are truncated to the canonical millisecond; floats to float32 may round (a score).
-    lossy_ok = (pa.types.is_timestamp(dst) and pa.types.is_timestamp(arr.type)) or (
-        pa.types.is_floating(dst) and not _is_text(arr.type))
-    return pc.cast(arr, dst, safe=not lossy_ok)
-
-
-def _failing_rows(arr: pa.Array, dst: pa.DataType, offset: int = 0) -> Iterator[int]:
-    """Rows whose cast fails, by bisection: O(k log n) casts for k bad rows."""
-    try:
-        _cast(arr, dst)
-    except pa.ArrowInvalid:
-        if len(arr) == 1:
-            yield offset
-            return
-        half = len(arr) // 2
-        yield from _failing_rows(arr.slice(0, half), dst, offset)
-        yield from _failing_rows(arr.slice(half), dst, offset + half)
-
-
-def _cast_column(table: str, fld: pa.Field, arr: pa.Array, problems: dict[int, list[Problem]]) -> pa.Array:
-    if (why := _refusal(arr.type, fld.type)) is not None:
-        raise SchemaError(f"{table}.{fld.name} {why}")
-    if arr.type == fld.type:
-        return arr
-    try:
-        try:
-            return _cast(arr, fld.type)
-        except pa.ArrowInvalid:
-            pass
-        bad = list(_failing_rows(arr, fld.type))
-        cast = _cast(pc.if_else(_rows_mask(bad, len(arr)), pa.scalar(None, arr.type), arr), fld.type)
-    except pa.ArrowNotImplementedError as exc:
-        raise SchemaError(f"{table}.{fld.name} has type {arr.type}, which cannot become {fld.type}: {exc}") from None
-    rescued: dict[int, Any] = {}
-    for row in bad:
-        value = arr[row].as_py()
-        outcome = _explain(value, fld.type)
-        if isinstance(outcome, str):
-            _add(problems, row, f"{table}.{fld.name}", outcome, _show(value))
-        else:
-            rescued[row] = outcome[0]
-    if rescued:
-        rows = sorted(rescued)
-        cast = pc.replace_with_mask(cast, _rows_mask(rows, len(arr)), pa.array([rescued[i] for i in rows], fld.type))
-    return cast
-
-
-def _rows_mask(rows: list[int], n: int) -> pa.Array:
-    """A boolean array of length ``n``, true at ``rows``."""
-    return pc.is_in(pa.array(range(n), pa.int64()), value_set=pa.array(rows, pa.int64()))
-
-
-_DECIMAL_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
-_INT_TEXT = re.compile(r"[+-]?\d+", re.ASCII)
-
-
-def _explain(value: Any, dst: pa.DataType) -> str | tuple[Any]:
-    """Why ``value`` does not cast to ``dst`` (a rule text), or ``(converted,)`` when Python can rescue it."""
-    if pa.types.is_timestamp(dst):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return f"is not an ISO 8601 timestamp (expected e.g. '2024-05-31T09:46:55Z'; {_NO_TZ_HINT})"
-        if parsed.tzinfo is None:
-            return f"timestamp without time zone ({_NO_TZ_HINT})"
-        parsed = parsed.astimezone(timezone.utc)
-        return (parsed.replace(microsecond=parsed.microsecond // 1000 * 1000),)
-    if pa.types.is_date(dst):
-        return "is not a date (expected 'yyyy-MM-dd', the China calendar day)"
-    if pa.types.is_decimal(dst):
-        if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value):
-            return "is not a decimal number (decimal128(18,2), yuan)"
-        number = Decimal(value)
-        if abs(number) < 10**16 and number != number.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
-            return "has more than 2 decimal places (decimal128(18,2), yuan)"
-        return "is out of range for decimal128(18,2) (yuan)"
-    if pa.types.is_integer(dst):
-        if isinstance(value, str) and not _INT_TEXT.fullmatch(value):
-            return f"is not an integer ({dst})"
-        if isinstance(value, float) and (value != value or abs(value) == float("inf")):
-            return f"is not a number ({dst})"
-        if isinstance(value, (float, Decimal)) and value != int(value):
-            return f"is not a whole number ({dst})"
-        return f"is out of range for {dst}"
-    if pa.types.is_floating(dst):
-        return f"is not a number ({dst})"
-    if pa.types.is_string(dst):
-        return "is not valid UTF-8"
-    return f"cannot be cast to {dst}"
 
 
 def _show(value: Any) -> str:
@@ -406,7 +277,7 @@ def _latest_versions(
 
     Returns the mask and how many valid rows a later row of the same key superseded.
     """
-    ok = pc.invert(_rows_mask(sorted(problems), n))
+    ok = pc.invert(rows_mask(sorted(problems), n))
     keys = S.PRIMARY_KEYS[table]
     rows = pa.table({**{k: columns[k] for k in keys}, "__row": pa.array(range(n), pa.int64())}).filter(ok)
     grouped = rows.group_by(list(keys)).aggregate([("__row", "max")])

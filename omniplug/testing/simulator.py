@@ -20,23 +20,27 @@ dispatch on a parameter) and serves its seeded world::
 
 :class:`Clock` is the simulated time: freeze it, advance it past a token's
 expiry, and pass ``clock.now`` to the code under test.
+
+The pieces live in their own modules and are re-exported here:
+:mod:`omniplug.testing.clock` (:class:`Clock`), :mod:`omniplug.testing.faults`
+(:class:`Faults`) and :mod:`omniplug.testing.messages` (:class:`SimRequest`,
+:class:`SimResponse`, :class:`RecordedRequest`, :class:`Headers`).
 """
 
 from __future__ import annotations
 
-import builtins
-import json as jsonlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from omniplug.http.redact import redact
+from omniplug.testing.clock import Clock
+from omniplug.testing.faults import Faults
+from omniplug.testing.messages import Headers, RecordedRequest, SimRequest, SimResponse
 
 __all__ = [
     "Clock",
@@ -51,272 +55,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("omniplug.testing.simulator")
-
-
-class Clock:
-    """An injectable UTC clock that follows real time until frozen.
-
-    Args:
-        frozen_at: start frozen at this (timezone-aware) instant.
-    """
-
-    def __init__(self, frozen_at: datetime | None = None) -> None:
-        self._lock = threading.Lock()
-        self._offset = timedelta(0)
-        self._frozen: datetime | None = None
-        if frozen_at is not None:
-            self.freeze(frozen_at)
-
-    def now(self) -> datetime:
-        """The current simulated time, UTC-aware."""
-        with self._lock:
-            if self._frozen is not None:
-                return self._frozen
-            return datetime.now(timezone.utc) + self._offset
-
-    def time(self) -> float:
-        """The current simulated time as epoch seconds."""
-        return self.now().timestamp()
-
-    def freeze(self, at: datetime | None = None) -> None:
-        """Stop the clock at ``at`` (default: now). ``at`` must be timezone-aware."""
-        if at is not None and at.tzinfo is None:
-            raise ValueError(
-                "Clock.freeze needs a timezone-aware datetime (e.g. tzinfo=timezone.utc)"
-            )
-        moment = (at or self.now()).astimezone(timezone.utc)
-        with self._lock:
-            self._frozen = moment
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward by ``seconds`` (frozen or not)."""
-        with self._lock:
-            if self._frozen is not None:
-                self._frozen += timedelta(seconds=seconds)
-            else:
-                self._offset += timedelta(seconds=seconds)
-
-    def unfreeze(self) -> None:
-        """Let the clock run again from where it stands."""
-        with self._lock:
-            if self._frozen is not None:
-                self._offset = self._frozen - datetime.now(timezone.utc)
-                self._frozen = None
-
-    def sleep(self, seconds: float) -> None:
-        """Wait ``seconds`` of clock time: advance a frozen clock, really sleep otherwise.
-
-        Pass it as a client's ``sleep`` so that retry waits move simulated time
-        (a platform ban expires) without slowing the test down.
-        """
-        with self._lock:
-            frozen = self._frozen is not None
-        if frozen:
-            self.advance(seconds)
-        else:
-            time.sleep(seconds)
-
-
-class Headers(Mapping[str, str]):
-    """Read-only request headers with case-insensitive names (first value wins)."""
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self._pairs = list(pairs)
-        self._map: dict[str, str] = {}
-        for name, value in self._pairs:
-            self._map.setdefault(name.lower(), value)
-
-    def __getitem__(self, name: str) -> str:
-        return self._map[name.lower()]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._map)
-
-    def __len__(self) -> int:
-        return len(self._map)
-
-    def get_all(self, name: str) -> list[str]:
-        """Every value sent for ``name``."""
-        return [v for n, v in self._pairs if n.lower() == name.lower()]
-
-
-@dataclass(frozen=True)
-class SimRequest:
-    """A request as a simulator handler receives it.
-
-    Attributes:
-        method: upper-case HTTP method.
-        path: URL path without the query.
-        query: query parameters, first value of each.
-        query_all: query parameters with every value.
-        headers: case-insensitive headers.
-        body: the raw body.
-    """
-
-    method: str
-    path: str
-    query: dict[str, str]
-    query_all: dict[str, list[str]]
-    headers: Headers
-    body: bytes
-
-    def form(self) -> dict[str, str]:
-        """The body parsed as ``application/x-www-form-urlencoded`` (first values)."""
-        parsed = parse_qs(self.body.decode("utf-8"), keep_blank_values=True)
-        return {k: v[0] for k, v in parsed.items()}
-
-    def json(self) -> Any:
-        """The body parsed as JSON."""
-        return jsonlib.loads(self.body)
-
-    def params(self) -> dict[str, str]:
-        """Query and form parameters together (form wins), as gateway APIs read them."""
-        merged = dict(self.query)
-        content_type = self.headers.get("content-type", "")
-        if self.body and content_type.startswith("application/x-www-form-urlencoded"):
-            merged.update(self.form())
-        return merged
-
-
-@dataclass
-class SimResponse:
-    """A simulator handler's answer; build it with :meth:`json`, :meth:`text` or :meth:`bytes`."""
-
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    # ``builtins.bytes``: the class defines a ``bytes`` constructor below.
-    body: builtins.bytes = b""
-
-    @classmethod
-    def json(
-        cls, obj: Any, status: int = 200, headers: dict[str, str] | None = None
-    ) -> SimResponse:
-        """A JSON response (UTF-8, non-ASCII kept as is, as Chinese platforms send it)."""
-        body = jsonlib.dumps(obj, ensure_ascii=False).encode("utf-8")
-        return cls(
-            status, {"Content-Type": "application/json;charset=UTF-8", **(headers or {})}, body
-        )
-
-    @classmethod
-    def text(
-        cls, text: str, status: int = 200, content_type: str = "text/plain; charset=utf-8"
-    ) -> SimResponse:
-        """A text response."""
-        return cls(status, {"Content-Type": content_type}, text.encode("utf-8"))
-
-    @classmethod
-    def bytes(
-        cls, data: builtins.bytes, content_type: str = "application/octet-stream", status: int = 200
-    ) -> SimResponse:
-        """A binary response (an image, a video, an export file)."""
-        return cls(status, {"Content-Type": content_type}, data)
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the simulator received, and how it answered.
-
-    ``status`` is ``None`` when the connection was dropped; ``error`` holds the
-    handler's exception text when it crashed (answered 500).
-    """
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: Headers
-    body: bytes
-    time: datetime
-    status: int | None
-    error: str | None = None
-
-
-_FAULT_KINDS = ("status", "drop", "slow", "body")
-
-
-@dataclass
-class _Fault:
-    kind: str
-    remaining: int
-    path: str | None
-    response: SimResponse | None
-    delay: float
-
-
-class Faults:
-    """Scheduled failures for the next matching requests (used up in order)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: list[_Fault] = []
-
-    def inject(
-        self,
-        kind: str,
-        *,
-        times: int = 1,
-        path: str | None = None,
-        status: int | None = None,
-        headers: dict[str, str] | None = None,
-        body: Any = None,
-        delay: float | None = None,
-    ) -> None:
-        """Make the next ``times`` requests (whose path starts with ``path``, if given) fail.
-
-        Kinds: ``"status"`` answers ``status`` (e.g. 429 with
-        ``headers={"Retry-After": "3"}``, 500, 503); ``"drop"`` closes the
-        connection without a response; ``"slow"`` sleeps ``delay`` real seconds
-        and then answers normally; ``"body"`` answers ``body`` (bytes, text or a
-        JSON-able value) with ``status`` (default 200).
-        """
-        if kind not in _FAULT_KINDS:
-            raise ValueError(
-                f"unknown fault kind {kind!r}; expected one of {', '.join(_FAULT_KINDS)}"
-            )
-        if times < 1:
-            raise ValueError(f"times must be at least 1, got {times}")
-        if kind == "status" and status is None:
-            raise ValueError('a "status" fault needs status=')
-        if kind == "slow" and delay is None:
-            raise ValueError('a "slow" fault needs delay= (seconds)')
-        if kind == "body" and body is None:
-            raise ValueError('a "body" fault needs body=')
-        response = None
-        if kind in ("status", "body"):
-            code = status if status is not None else 200
-            response = _fault_response(
-                body if body is not None else {"error": f"injected HTTP {code}"}, code
-            )
-            response.headers.update(headers or {})
-        with self._lock:
-            self._faults.append(_Fault(kind, times, path, response, delay or 0.0))
-
-    def clear(self) -> None:
-        """Remove every pending fault."""
-        with self._lock:
-            self._faults.clear()
-
-    def take(self, path: str) -> tuple[str, SimResponse | None, float] | None:
-        """Use up one application of the first fault matching ``path``.
-
-        Returns ``(kind, response, delay)``, or ``None`` when no fault applies.
-        """
-        with self._lock:
-            for fault in self._faults:
-                if fault.path is None or path.startswith(fault.path):
-                    fault.remaining -= 1
-                    if fault.remaining == 0:
-                        self._faults.remove(fault)
-                    return fault.kind, fault.response, fault.delay
-        return None
-
-
-def _fault_response(body: Any, status: int) -> SimResponse:
-    if isinstance(body, builtins.bytes):
-        return SimResponse.bytes(body, status=status)
-    if isinstance(body, str):
-        return SimResponse.text(body, status=status)
-    return SimResponse.json(body, status=status)
-
 
 #: A route handler: a simulator method taking the request.
 Handler = Callable[[SimRequest], SimResponse]
