@@ -69,6 +69,8 @@ class FetchContext:
         logger: a logger named ``omniplug.<platform>``.
         progress: report long work here (``ctx.progress.task(...)``).
         now: the current UTC time (simulators pass their clock).
+        sleep: how retry waits are spent (default ``time.sleep``; tests pass a
+            simulator clock's ``sleep`` so a platform ban passes in simulated time).
     """
 
     platform: str
@@ -84,6 +86,7 @@ class FetchContext:
     logger: logging.Logger | None = None
     progress: Progress = field(default_factory=NullProgress)
     now: Callable[[], datetime] | None = None
+    sleep: Callable[[float], Any] | None = None
     spec: PlatformSpec | None = None
     _http: PlatformClient | None = field(default=None, init=False, repr=False)
     _clients: list[PlatformClient] = field(default_factory=list, init=False, repr=False)
@@ -120,6 +123,8 @@ class FetchContext:
             limiter = rate_limiter_for(self.platform, cfg.rate_limit_per_second, burst)
         options.setdefault("retry", RetryPolicy(max_attempts=cfg.max_attempts))
         options.setdefault("timeout", cfg.timeout_seconds)
+        if self.sleep is not None:
+            options.setdefault("sleep", self.sleep)
         client = PlatformClient(
             self.platform,
             base_url or cfg.base_url,

@@ -107,7 +107,7 @@ def run_demo(
             for stream in spec.streams:
                 result.streams[f"{name}/{stream.name}"] = sync_stream(
                     registry, name, stream.name, config=config, out_dir=out, state=state, run_id=run_id,
-                    progress=progress, now=sim.clock.now, compact=True, cleanup=False,
+                    progress=progress, now=sim.clock.now, sleep=sim.clock.sleep, compact=True, cleanup=False,
                 )
         state.finish_run(run_id, "succeeded", {k: v.summary() for k, v in result.streams.items()})
     result.seconds["fetch"] = time.perf_counter() - clock

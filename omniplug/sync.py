@@ -239,6 +239,7 @@ def sync_stream(
     compact: bool = True,
     cleanup: bool = True,
     now: Any = None,
+    sleep: Any = None,
 ) -> StreamResult:
     """Fetch one stream of one platform into ``out_dir``, resumably.
 
@@ -258,6 +259,8 @@ def sync_stream(
         cleanup: delete part files left uncommitted by a crashed run first
             (turn off when other streams write to the same folder concurrently).
         now: a clock for the context (simulated time in tests).
+        sleep: how the HTTP clients wait before retries (a simulator clock's
+            ``sleep`` in tests).
 
     Returns:
         A :class:`StreamResult`.
@@ -275,7 +278,7 @@ def sync_stream(
     ctx = FetchContext(
         platform=platform, stream=stream, config=config, cursor=cursor, since=since,
         until=until, run_id=run_id, tokens=state, state=state, progress=progress,
-        now=now, spec=spec,
+        now=now, sleep=sleep, spec=spec,
     )
     writer = _StreamWriter(
         registry, platform, stream, out_dir=out, state=state, run_id=run_id, account=config.account

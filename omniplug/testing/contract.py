@@ -105,7 +105,8 @@ class PluginContract:
         simulator: Any,
         **kwargs: Any,
     ) -> StreamResult:
-        """Sync one stream against the simulator, on the simulator's clock."""
+        """Sync one stream against the simulator, on the simulator's clock (waits included)."""
+        kwargs.setdefault("sleep", simulator.clock.sleep)
         return sync_stream(registry, self.platform, stream, config=config, out_dir=out,
                            now=simulator.clock.now, **kwargs)
 
