@@ -79,8 +79,11 @@ def records_batch(records: list[Mapping[str, Any]]) -> pa.RecordBatch:
     text, so the batch still forms and the malformed record is rejected by
     normalise instead of sinking its page.
     """
+    if not records:
+        return pa.RecordBatch.from_pydict({})
     try:
-        return pa.RecordBatch.from_pylist([dict(r) for r in records])
+        # Inferred over every record: a field missing from the first record still counts.
+        return pa.RecordBatch.from_struct_array(pa.array([dict(r) for r in records]))
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
     names = list(dict.fromkeys(key for r in records for key in r))

@@ -47,3 +47,19 @@ def test_dedupe_matches_a_plain_python_model(rows: list[tuple[str, str, int]]) -
     got = {(r["left_value"], r["right_value"]): int(r["observed_at"].timestamp()) for r in out.to_pylist()}
     assert got == {k: v[0] for k, v in expected.items()}
     assert out.num_rows == len(expected)
+
+
+def test_records_batch_keeps_fields_absent_from_the_first_record() -> None:
+    from omniplug.rowmap import records_batch
+
+    batch = records_batch([{"id": 1}, {"id": 2, "retweeted_status": {"id": 3}}])
+    assert batch.column_names == ["id", "retweeted_status"]
+    assert batch.column("retweeted_status").to_pylist() == [None, {"id": 3}]
+
+
+def test_records_batch_turns_a_mixed_type_field_into_text() -> None:
+    from omniplug.rowmap import records_batch
+
+    batch = records_batch([{"ts": 1700000000000}, {"ts": "yesterday"}, {"ts": None}])
+    assert batch.column("ts").to_pylist() == ["1700000000000", "yesterday", None]
+    assert records_batch([]).num_rows == 0
