@@ -240,7 +240,10 @@ def simulate_cmd(platform: str, port: int, seed: int) -> None:
     spec = registry.platform(platform)
     if spec.simulator is None:
         raise OmniplugError(f"the {platform} plugin ships no simulator")
-    sim = spec.simulator(seed=seed, port=port)
+    from omniplug.testing.clock import Clock
+
+    # Real time: clients in other processes stamp and sign requests with the real clock.
+    sim = spec.simulator(seed=seed, port=port, clock=Clock())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with sim:

@@ -24,7 +24,7 @@ for rows that fail.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -69,7 +69,7 @@ def record_json(record: Mapping[str, Any]) -> str:
     return json.dumps(scrub_personal_data(record), ensure_ascii=False, sort_keys=True, default=_json_default)
 
 
-def records_batch(records: list[Mapping[str, Any]]) -> pa.RecordBatch:
+def records_batch(records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
     """Platform JSON records as one raw Arrow batch, field names kept.
 
     Types are inferred per field (nested objects become structs, big ids

@@ -279,12 +279,20 @@ def _latest_versions(
     """
     ok = pc.invert(rows_mask(sorted(problems), n))
     keys = S.PRIMARY_KEYS[table]
-    rows = pa.table({**{k: columns[k] for k in keys}, "__row": pa.array(range(n), pa.int64())}).filter(ok)
-    grouped = rows.group_by(list(keys)).aggregate([("__row", "max")])
-    superseded = rows.num_rows - grouped.num_rows
+    version = S.VERSION_COLUMNS.get(table)
+    # Rank rows by (version, position): the greatest rank of a key is its newest sighting.
+    ranking = {"__v": columns[version]} if version else {}
+    ranked = pa.table({**{k: columns[k] for k in keys}, **ranking, "__row": pa.array(range(n), pa.int64())}).filter(ok)
+    if version:
+        ranked = ranked.take(pc.sort_indices(
+            ranked, sort_keys=[("__v", "ascending", "at_start"), ("__row", "ascending")]))
+    ranked = ranked.append_column("__rank", pa.array(range(ranked.num_rows), pa.int64()))
+    grouped = ranked.group_by(list(keys)).aggregate([("__rank", "max")])
+    superseded = ranked.num_rows - grouped.num_rows
     if superseded == 0:
         return ok, 0
-    keep = pc.is_in(pa.array(range(n), pa.int64()), value_set=grouped.column("__row_max").combine_chunks())
+    newest = pc.take(ranked.column("__row"), grouped.column("__rank_max"))
+    keep = pc.is_in(pa.array(range(n), pa.int64()), value_set=newest.combine_chunks())
     return keep, superseded
 
 

@@ -667,3 +667,12 @@ def test_redact_never_leaves_a_registered_secret(
     nested = redact({"msg": text, "items": [text, {"k": text}]}, secrets)
     for value in (nested["msg"], nested["items"][0], nested["items"][1]["k"]):
         assert not any(secret in value for secret in secrets)
+
+
+def test_logged_body_previews_mask_phones_and_emails() -> None:
+    from omniplug.http.requestlog import preview
+
+    text = preview('{"mobile": "13812345678", "alt": "+86 13912345678", "mail": "a.b@example.com", "tid": 4000000000000000001}')
+    assert text is not None
+    assert "13812345678" not in text and "13912345678" not in text and "a.b@example.com" not in text
+    assert "4000000000000000001" in text  # long ids are not phones

@@ -323,3 +323,16 @@ def test_nothing_is_dropped_silently(rows: list[dict]) -> None:
     assert result.valid.column("order_id").to_pylist() == kept
     again = run("orders", result.valid)  # what passed once passes again, unchanged
     assert again.n_rejected == 0 and again.valid.equals(result.valid)
+
+
+def test_newest_sighting_of_a_link_wins_within_a_batch() -> None:
+    # Newest first, as platforms paging newest-first deliver them.
+    data = pa.table({
+        "platform": ["jd"] * 3, "left_type": ["jd_pin"] * 3, "left_value": ["a", "a", "b"],
+        "right_type": ["phone_sha256"] * 3, "right_value": ["f" * 64] * 3,
+        "observed_at": pa.array([3_000, 1_000, 2_000], pa.timestamp("ms", tz="UTC")),
+    })
+    result = validate_batch("identity_links", data, platform="jd", stream="members")
+    assert result.superseded == 1
+    kept = {(r["left_value"], r["observed_at"].timestamp()) for r in result.valid.to_pylist()}
+    assert kept == {("a", 3.0), ("b", 2.0)}

@@ -15,6 +15,7 @@ records too, with every secret a client has registered.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -121,10 +122,22 @@ def emit(entry: RequestLogEntry, request_log: RequestLog | None) -> None:
             logger.debug("%s response body: %s", entry.platform, entry.response_body)
 
 
+# Personal data that response bodies carry (receiver phones, member emails):
+# masked in log previews, since raw phones and emails must never be stored.
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def mask_personal_data(text: str) -> str:
+    """``text`` with mainland mobile numbers and email addresses masked."""
+    return _EMAIL.sub("<email>", _MOBILE.sub("<phone>", text))
+
+
 def preview(text: str | None) -> str | None:
-    """Shorten an (already redacted) body for logging."""
+    """Shorten an (already redacted) body for logging, personal data masked."""
     if not text:
         return None
+    text = mask_personal_data(text)
     if len(text) <= BODY_PREVIEW_CHARS:
         return text
     return f"{text[:BODY_PREVIEW_CHARS]}... ({len(text)} chars)"
