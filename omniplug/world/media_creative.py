@@ -14,7 +14,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from omniplug.errors import InvalidInputError
-from omniplug.world.media_scene import CreativeSpec, Scene, camera_for, creative_spec
+from omniplug.world.media_scene import (
+    CreativeSpec,
+    Scene,
+    camera_for,
+    creative_spec,
+    product_pixels,
+)
 from omniplug.world.media_subjects import (
     contact_shadow,
     render_podium,
@@ -25,8 +31,8 @@ from omniplug.world.media_subjects import (
 from omniplug.world.media_text import draw_price, draw_text
 from omniplug.world.media_texture import (
     Palette,
+    add_grain,
     fractal_noise,
-    grain,
     hsv,
     linear_gradient,
     make_palette,
@@ -52,6 +58,10 @@ def render_creative(
     kind: str | None = None,
     template: int | None = None,
     viewpoint: int = 0,
+    brand: str | None = None,
+    product_name: str | None = None,
+    price: int | None = None,
+    shape: str | None = None,
 ) -> Image.Image:
     """Draw an original creative as an RGB image of ``size`` (width, height).
 
@@ -65,6 +75,10 @@ def render_creative(
             defaults to ``creative_id``. Same template + different id = hard negative.
         viewpoint: 0 for the reference shot; other values re-shoot the same
             scene from a slightly different camera position.
+        brand: the brand printed on the creative (default: the seed's brand).
+        product_name: the product's name (default: drawn from the id).
+        price: the price in yuan on price tags (default: drawn from the id).
+        shape: the product's silhouette, a key of ``SHAPES`` (default: drawn from the id).
 
     The same arguments always give the same pixels. Raises
     :class:`~omniplug.errors.InvalidInputError` for an unknown kind or a size
@@ -73,7 +87,8 @@ def render_creative(
     w, h = size
     if not (_MIN_SIDE <= w <= _MAX_SIDE and _MIN_SIDE <= h <= _MAX_SIDE):
         raise InvalidInputError(f"creative size {size} must be {_MIN_SIDE}-{_MAX_SIDE} pixels per side")
-    spec = creative_spec(creative_id, seed=seed, kind=kind, template=template, viewpoint=viewpoint)
+    spec = creative_spec(creative_id, seed=seed, kind=kind, template=template, viewpoint=viewpoint,
+                         brand=brand, product_name=product_name, price=price, shape=shape)
     scene = Scene((w, h))
     rng = rng_for(seed, spec.template, "background", spec.kind)
     palette = make_palette(rng)
@@ -91,14 +106,25 @@ def render_creative(
 
 
 def _texture(arr: np.ndarray, rng: np.random.Generator, amount: float, tint: tuple[int, int, int]) -> np.ndarray:
-    """Add luminance noise, a tinted colour-noise field and grain to a background."""
+    """Add luminance noise and a tinted colour-noise field to a background array."""
     size = (arr.shape[1], arr.shape[0])
     lum = fractal_noise(rng, size, cells=int(rng.integers(2, 5)))
     tint_field = np.clip(fractal_noise(rng, size, cells=2, octaves=3), 0.0, None)
     tint_delta = np.asarray(tint, dtype=np.float32) - arr.mean(axis=(0, 1))
-    arr += (lum * np.float32(amount) + grain(rng, size, 2.5))[..., None]
+    arr += lum[..., None] * np.float32(amount)
     arr += tint_field[..., None] * (tint_delta * np.float32(0.12))
     return arr
+
+
+def _work_size(scene: Scene) -> tuple[int, int]:
+    """Backgrounds are smooth, so their arrays are computed at half the canvas size."""
+    cw, ch = scene.canvas_size
+    return cw // 2, ch // 2
+
+
+def _finish(work: Image.Image, scene: Scene, rng: np.random.Generator) -> Image.Image:
+    """Upsample a half-size background to the canvas and give it full-resolution grain."""
+    return add_grain(work.resize(scene.canvas_size, Image.Resampling.BILINEAR), rng, 2.5)
 
 
 def _profile(rng: np.random.Generator, width: int, base: float, amplitude: float, cells: int) -> np.ndarray:
@@ -115,59 +141,57 @@ def _below(profile: np.ndarray, height: int) -> np.ndarray:
 
 
 def _product_scene(scene: Scene, spec: CreativeSpec, pal: Palette, rng: np.random.Generator) -> None:
-    cw, ch = scene.canvas_size
-    m = scene.margin
-    ax = m + spec.product_anchor[0] * scene.size[0]
-    ay = m + spec.product_anchor[1] * scene.size[1]
+    cw, ch = _work_size(scene)
+    k = cw / scene.canvas_size[0]
+    s = min(scene.size) * k  # the output's shorter side, in work pixels
+    hx = (scene.margin + spec.product_anchor[0] * scene.size[0]) * k
+    hy = (scene.margin + spec.product_anchor[1] * scene.size[1]) * k
     style = int(rng.integers(4))
     if style == 0:
         arr = linear_gradient((cw, ch), pal.bg0, pal.bg1, float(rng.uniform(0, 360)))
     elif style in (1, 3):
-        arr = radial_gradient((cw, ch), pal.bg0, pal.bg1, (ax / cw, 0.45), float(rng.uniform(0.55, 0.9)))
+        arr = radial_gradient((cw, ch), pal.bg0, pal.bg1, (hx / cw, 0.45), float(rng.uniform(0.55, 0.9)))
     else:  # a wall and a table top meeting behind the product
         wall = linear_gradient((cw, ch), pal.bg0, mix(pal.bg0, pal.bg1, 0.4), 90.0)
         table = linear_gradient((cw, ch), mix(pal.bg1, pal.bg0, 0.3), pal.bg1, 90.0)
-        cover = _below(np.full(cw, ay - 0.06 * ch, dtype=np.float32), ch)[..., None]
+        cover = _below(np.full(cw, hy - 0.06 * s, dtype=np.float32), ch)[..., None]
         arr = wall * (1 - cover) + table * cover
     image = to_image(_texture(arr, rng, float(rng.uniform(6, 14)), pal.accent2))
-    draw_layer = Image.new("RGBA", (cw // 2, ch // 2), (0, 0, 0, 0))
+    draw_layer = Image.new("RGBA", (cw, ch), (0, 0, 0, 0))
     draw = ImageDraw.Draw(draw_layer)
     deco = int(rng.integers(4)) if style != 3 else 4
-    s = scene.size[0] / 2  # the output width at the half resolution drawn here
-    hx, hy = ax / 2, ay / 2
     if deco == 0:  # bokeh
         blobs = soft_blobs(rng, (cw, ch), int(rng.integers(6, 15)), [pal.paper, pal.accent2, pal.bg0])
-        image.paste(blobs, (0, 0), blobs)
+        draw_layer.paste(blobs, (0, 0), blobs)
     elif deco == 1:  # leaves along the edges
         for _ in range(int(rng.integers(5, 10))):
-            x = float(rng.choice([rng.uniform(0, 0.25), rng.uniform(0.75, 1.0)])) * cw / 2
-            y, r = float(rng.uniform(0.05, 0.95)) * ch / 2, float(rng.uniform(0.06, 0.12)) * s
+            x = float(rng.choice([rng.uniform(0, 0.25), rng.uniform(0.75, 1.0)])) * cw
+            y, r = float(rng.uniform(0.05, 0.95)) * ch, float(rng.uniform(0.06, 0.12)) * s
             ang = float(rng.uniform(0, np.pi))
             pts = [(x + r * np.cos(t) * np.cos(ang) - 0.35 * r * np.sin(t) * np.sin(ang),
                     y + r * np.cos(t) * np.sin(ang) + 0.35 * r * np.sin(t) * np.cos(ang))
                    for t in np.linspace(0, 2 * np.pi, 24)]
             draw.polygon(pts, fill=(*mix(pal.accent, (20, 60, 30), 0.5), int(rng.integers(150, 230))))
     elif deco == 2:  # sweeping waves behind the product
-        for k in range(int(rng.integers(2, 4))):
+        for j in range(int(rng.integers(2, 4))):
             base, amp = hy - float(rng.uniform(0.05, 0.3)) * s, float(rng.uniform(0.03, 0.08)) * s
             phase, freq = float(rng.uniform(0, 6.3)), float(rng.uniform(1.0, 2.5))
-            xs = np.linspace(0, cw / 2, 48)
-            top = [(x, base + amp * np.sin(phase + freq * 2 * np.pi * x / (cw / 2))) for x in xs]
-            colour = (pal.accent, pal.accent2, pal.paper)[k % 3]
-            draw.polygon([*top, (cw / 2, ch / 2), (0, ch / 2)], fill=(*colour, int(rng.integers(70, 150))))
+            top = [(x, base + amp * np.sin(phase + freq * 2 * np.pi * x / cw)) for x in np.linspace(0, cw, 48)]
+            colour = (pal.accent, pal.accent2, pal.paper)[j % 3]
+            draw.polygon([*top, (cw, ch), (0, ch)], fill=(*colour, int(rng.integers(70, 150))))
     elif deco == 3:  # concentric rings around the product
-        for k in range(int(rng.integers(2, 5))):
-            r = (0.18 + 0.09 * k) * s
+        for j in range(int(rng.integers(2, 5))):
+            r = (0.18 + 0.09 * j) * s
             draw.ellipse((hx - r, hy - 1.3 * r, hx + r, hy + 0.7 * r), outline=(*pal.accent, 150),
                          width=max(1, round(0.008 * s)))
     else:  # an arch in the accent colour framing the product
         r = float(rng.uniform(0.2, 0.28)) * s
         draw.rounded_rectangle((hx - r, hy - 3.2 * r, hx + r, hy + 0.2 * r), radius=r, fill=(*pal.accent, 235))
-    layer = soften(draw_layer, 0.6).resize((cw, ch), Image.Resampling.BILINEAR)
+    layer = soften(draw_layer, 0.6)
     image.paste(layer, (0, 0), layer)
-    scene.layers.append((image, 0.35))
+    scene.layers.append((_finish(image, scene, rng), 0.35))
     if rng.random() < 0.7:
-        pw = spec.product_height * scene.size[1] * float(rng.uniform(1.1, 1.5))
+        pw = product_pixels(spec, scene.size) * float(rng.uniform(1.1, 1.5))
         podium = render_podium(round(pw), pal.accent if pal.scheme != "bold" else pal.paper)
         px, py = spec.product_anchor[0] * scene.size[0], spec.product_anchor[1] * scene.size[1]
         scene.sprites.append((podium, px, py + 0.78 * podium.height, 0.95))
@@ -175,7 +199,7 @@ def _product_scene(scene: Scene, spec: CreativeSpec, pal: Palette, rng: np.rando
 
 def _place_product(scene: Scene, spec: CreativeSpec) -> None:
     """Put the product and its contact shadow at the spec's anchor."""
-    product = render_product(spec.look, round(spec.product_height * scene.size[1]))
+    product = render_product(spec.look, round(product_pixels(spec, scene.size)))
     x, y = spec.product_anchor[0] * scene.size[0], spec.product_anchor[1] * scene.size[1]
     shadow = contact_shadow(round(product.width * 1.5), max(4, round(product.width * 0.3)))
     scene.sprites.append((shadow, x + 0.08 * product.width, y + 0.45 * shadow.height, 1.0))
@@ -183,7 +207,8 @@ def _place_product(scene: Scene, spec: CreativeSpec) -> None:
 
 
 def _lifestyle_scene(scene: Scene, spec: CreativeSpec, pal: Palette, rng: np.random.Generator) -> None:
-    cw, ch = scene.canvas_size
+    cw, ch = _work_size(scene)
+    k = cw / scene.canvas_size[0]
     m, (w, h) = scene.margin, scene.size
     hue = float(rng.random())
     tod = int(rng.integers(4))
@@ -193,40 +218,43 @@ def _lifestyle_scene(scene: Scene, spec: CreativeSpec, pal: Palette, rng: np.ran
         (hsv(0.64, 0.7, 0.25), hsv(0.92, 0.35, 0.75)),  # dusk
         (hsv(0.6, 0.08, 0.62), hsv(0.6, 0.04, 0.88)),  # overcast
     ][tod]
-    horizon = m + float(rng.uniform(0.42, 0.58)) * h
+    horizon = m + float(rng.uniform(0.42, 0.58)) * h  # canvas pixels
     arr = linear_gradient((cw, ch), sky_top, sky_low, 90.0)
-    sun = radial_gradient((cw, ch), (255, 240, 200), (0, 0, 0), (float(rng.uniform(0.15, 0.85)), horizon / ch - 0.12), 0.35)
-    arr += sun * np.float32(0.5 if tod != 3 else 0.15)
+    sun_at = (float(rng.uniform(0.15, 0.85)), horizon / scene.canvas_size[1] - 0.12)
+    arr += radial_gradient((cw, ch), (255, 240, 200), (0, 0, 0), sun_at, 0.35) * np.float32(0.5 if tod != 3 else 0.15)
     clouds = np.clip((fractal_noise(rng, (cw, ch), cells=3, octaves=5) - 0.4) * 0.9, 0.0, 0.8)
     arr += (np.float32(250.0) - arr) * clouds[..., None] * np.float32(0.6)
-    far = _below(_profile(rng, cw, horizon - 0.06 * h, 0.07 * h, int(rng.integers(4, 9))), ch)[..., None]
+    far = _below(_profile(rng, cw, (horizon - 0.06 * h) * k, 0.07 * h * k, int(rng.integers(4, 9))), ch)[..., None]
     far_colour = np.asarray(mix(hsv(hue, 0.35, 0.55), sky_low, 0.45), dtype=np.float32)
     arr = arr * (1 - far) + far_colour * far
-    scene.layers.append((to_image(arr + grain(rng, (cw, ch), 2.0)[..., None]), 0.15))
+    scene.layers.append((_finish(to_image(arr), scene, rng), 0.15))
     # The near ground is its own layer so it slides against the far hills between viewpoints.
     ground_hue = [0.28, 0.1, 0.55, hue][int(rng.integers(4))]
-    near = _below(_profile(rng, cw, horizon + 0.08 * h, 0.05 * h, int(rng.integers(3, 6))), ch)
+    near = _below(_profile(rng, cw, (horizon + 0.08 * h) * k, 0.05 * h * k, int(rng.integers(3, 6))), ch)
     ground = linear_gradient((cw, ch), hsv(ground_hue, 0.5, 0.6), hsv(ground_hue, 0.6, 0.3), 90.0)
-    ground = _texture(ground, rng, 14.0, hsv(ground_hue + 0.1, 0.5, 0.5))
-    rgba = np.dstack([np.clip(ground, 0, 255), near * 255.0]).astype(np.uint8)
-    scene.layers.append((Image.fromarray(rgba, "RGBA"), 0.55))
+    ground_img = _finish(to_image(_texture(ground, rng, 14.0, hsv(ground_hue + 0.1, 0.5, 0.5))), scene, rng)
+    alpha = Image.fromarray((near * 255.0).astype(np.uint8)).resize(scene.canvas_size, Image.Resampling.BILINEAR)
+    ground_img.putalpha(alpha)
+    scene.layers.append((ground_img, 0.55))
     ground_y = horizon + 0.08 * h - m
     for _ in range(int(rng.integers(2, 7))):
         x = float(rng.uniform(0.0, 1.0)) * w
         if abs(x / w - spec.product_anchor[0]) < 0.15:
             continue  # keep the product in the clear
         depth = float(rng.uniform(0.6, 0.85))
-        tree = render_tree(rng, round(h * float(rng.uniform(0.18, 0.34)) * depth), hsv(ground_hue + 0.02, 0.55, 0.5))
+        tall = min(h, 1.2 * w) * float(rng.uniform(0.18, 0.34)) * depth
+        tree = render_tree(rng, round(tall), hsv(ground_hue + 0.02, 0.55, 0.5))
         scene.sprites.append((tree, x, ground_y + (depth - 0.6) * 0.3 * h, depth))
-    slab = render_rock(rng, round(spec.product_height * h * 1.4), hsv(hue, 0.12, 0.6))
+    slab = render_rock(rng, round(product_pixels(spec, scene.size) * 1.4), hsv(hue, 0.12, 0.6))
     scene.sprites.append((slab, spec.product_anchor[0] * w, spec.product_anchor[1] * h + 0.6 * slab.height, 0.98))
 
 
 def _poster_scene(scene: Scene, spec: CreativeSpec, pal: Palette, rng: np.random.Generator) -> None:
     cw, ch = scene.canvas_size
     m, (w, h) = scene.margin, scene.size
-    arr = linear_gradient((cw, ch), pal.bg0, mix(pal.bg0, pal.bg1, 0.35), float(rng.uniform(0, 360)))
-    image = to_image(_texture(arr, rng, 5.0, pal.accent))
+    arr = linear_gradient(_work_size(scene), pal.bg0, mix(pal.bg0, pal.bg1, 0.35), float(rng.uniform(0, 360)))
+    image = _finish(to_image(_texture(arr, rng, 5.0, pal.accent)), scene, rng)
+    # Print-like blocks are drawn at full resolution: their hard edges are the point.
     draw = ImageDraw.Draw(image)
     style = int(rng.integers(4))
     if style == 0:  # diagonal bands
@@ -242,19 +270,19 @@ def _poster_scene(scene: Scene, spec: CreativeSpec, pal: Palette, rng: np.random
             box = (m + x0 * w, m + y0 * h, m + x1 * w, m + y1 * h)
             draw.rectangle(box, fill=colour, outline=pal.ink, width=max(2, round(0.012 * w)))
     elif style == 2:  # a big sun disc behind the product
-        r = float(rng.uniform(0.28, 0.38)) * w
+        r = float(rng.uniform(0.28, 0.38)) * min(w, h)
         cx, cy = m + spec.product_anchor[0] * w, m + (spec.product_anchor[1] - 0.25) * h
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=pal.accent)
         draw.ellipse((cx - 1.15 * r, cy - 1.15 * r, cx + 1.15 * r, cy + 1.15 * r), outline=pal.accent2,
                      width=max(2, round(0.01 * w)))
     else:  # stripes
-        step = float(rng.uniform(0.04, 0.07)) * w
+        step = float(rng.uniform(0.04, 0.07)) * min(w, h)
         for k in range(int(cw / step) + int(ch / step) + 1):
             x = k * step
             draw.line([(x, 0), (x - ch, ch)], fill=pal.accent2, width=max(2, round(step * 0.35)))
     # A halftone patch: the printed-poster texture, and fine structure for the hashes.
     corner_x = m + (0.08 if spec.product_anchor[0] > 0.55 else 0.62) * w
-    pitch = max(4.0, 0.022 * w)
+    pitch = max(4.0, 0.022 * min(w, h))
     for i in range(12):
         for j in range(9):
             r = pitch * 0.45 * (1 - j / 10)
@@ -273,53 +301,66 @@ def _column(spec: CreativeSpec, size: tuple[int, int]) -> tuple[float, str]:
     return 0.5 * size[0], "m"
 
 
+# Overlay text is sized by the shorter side (u) and placed by fractions of each
+# side, so a portrait or landscape render keeps readable, non-overlapping copy.
+
+
 def _product_overlay(draw: ImageDraw.ImageDraw, spec: CreativeSpec, pal: Palette, size: tuple[int, int]) -> None:
     w, h = size
+    u = min(w, h)
     x, a = _column(spec, size)
     draw_text(draw, (0.05 * w, 0.05 * h) if a != "l" else (0.95 * w, 0.05 * h), spec.brand,
-              size=round(0.032 * w), fill=pal.ink, anchor="la" if a != "l" else "ra")
+              size=round(0.032 * u), fill=pal.ink, anchor="la" if a != "l" else "ra")
     if a == "m":
-        draw_text(draw, (x, 0.14 * h), spec.headline, size=round(0.085 * w), fill=pal.ink, anchor="mm", max_width=0.86 * w)
-        draw_text(draw, (x, 0.21 * h), spec.tagline, size=round(0.036 * w), fill=pal.ink, anchor="mm", max_width=0.8 * w)
-        draw_text(draw, (0.5 * w - 0.02 * w, 0.93 * h), spec.product_name, size=round(0.04 * w), fill=pal.ink, anchor="rm")
-        draw_price(draw, (0.52 * w, 0.93 * h), spec.price, size=round(0.05 * w), fill=pal.accent, anchor="lm")
+        draw_text(draw, (x, 0.06 * h + 0.08 * u), spec.headline, size=round(0.085 * u), fill=pal.ink, anchor="mm",
+                  max_width=0.86 * w)
+        draw_text(draw, (x, 0.06 * h + 0.15 * u), spec.tagline, size=round(0.036 * u), fill=pal.ink, anchor="mm",
+                  max_width=0.8 * w)
+        draw_text(draw, (0.48 * w, h - 0.07 * u), spec.product_name, size=round(0.04 * u), fill=pal.ink, anchor="rm")
+        draw_price(draw, (0.52 * w, h - 0.07 * u), spec.price, size=round(0.05 * u), fill=pal.accent, anchor="lm")
         return
-    y = 0.2 * h
+    col = 0.38 * w
+    y = 0.12 * h + 0.08 * u
     for word in spec.headline.split():
-        draw_text(draw, (x, y), word, size=round(0.09 * w), fill=pal.ink, anchor=a + "m", max_width=0.38 * w)
-        y += 0.1 * h
-    draw_text(draw, (x, y), spec.tagline, size=round(0.032 * w), fill=pal.ink, anchor=a + "m", max_width=0.38 * w)
-    draw_text(draw, (x, y + 0.1 * h), spec.product_name, size=round(0.045 * w), fill=pal.ink, anchor=a + "m",
-              max_width=0.38 * w)
-    draw_price(draw, (x, y + 0.18 * h), spec.price, size=round(0.06 * w), fill=pal.accent, anchor=a + "m")
+        draw_text(draw, (x, y), word, size=round(0.09 * u), fill=pal.ink, anchor=a + "m", max_width=col)
+        y += 0.1 * u
+    draw_text(draw, (x, y), spec.tagline, size=round(0.032 * u), fill=pal.ink, anchor=a + "m", max_width=col)
+    draw_text(draw, (x, y + 0.1 * u), spec.product_name, size=round(0.045 * u), fill=pal.ink, anchor=a + "m",
+              max_width=col)
+    draw_price(draw, (x, y + 0.18 * u), spec.price, size=round(0.06 * u), fill=pal.accent, anchor=a + "m")
 
 
 def _lifestyle_overlay(draw: ImageDraw.ImageDraw, spec: CreativeSpec, pal: Palette, size: tuple[int, int]) -> None:
     w, h = size
+    u = min(w, h)
     right = spec.product_anchor[0] < 0.5
-    x0 = 0.56 * w if right else 0.05 * w
-    card = (x0, 0.78 * h, x0 + 0.39 * w, 0.95 * h)
-    draw.rounded_rectangle(card, radius=0.02 * w, fill=(*pal.paper, 215))
-    draw_text(draw, (x0 + 0.03 * w, 0.81 * h), spec.brand, size=round(0.03 * w), fill=pal.ink, anchor="lt")
-    draw_text(draw, (x0 + 0.03 * w, 0.855 * h), spec.product_name, size=round(0.045 * w), fill=pal.ink,
-              anchor="lt", max_width=0.33 * w)
-    draw_text(draw, (x0 + 0.03 * w, 0.915 * h), spec.tagline, size=round(0.026 * w), fill=pal.ink, anchor="lt",
-              max_width=0.33 * w)
-    draw_text(draw, (0.06 * w, 0.08 * h), spec.headline, size=round(0.07 * w), fill=(255, 255, 255, 235),
+    cw, ch = 0.39 * u * max(1.0, w / h) ** 0.5, 0.17 * u
+    x0 = w - 0.05 * u - cw if right else 0.05 * u
+    y0 = h - 0.05 * u - ch
+    draw.rounded_rectangle((x0, y0, x0 + cw, y0 + ch), radius=0.02 * u, fill=(*pal.paper, 215))
+    ink = mix(pal.accent2, (20, 20, 24), 0.75)  # the card is light whatever the palette
+    tx = x0 + 0.03 * u
+    draw_text(draw, (tx, y0 + 0.03 * u), spec.brand, size=round(0.03 * u), fill=ink, anchor="lt")
+    draw_text(draw, (tx, y0 + 0.075 * u), spec.product_name, size=round(0.045 * u), fill=ink, anchor="lt",
+              max_width=cw - 0.06 * u)
+    draw_text(draw, (tx, y0 + 0.135 * u), spec.tagline, size=round(0.026 * u), fill=ink, anchor="lt",
+              max_width=cw - 0.06 * u)
+    draw_text(draw, (0.06 * u, 0.08 * u), spec.headline, size=round(0.07 * u), fill=(255, 255, 255, 235),
               anchor="lm", max_width=0.7 * w)
 
 
 def _poster_overlay(draw: ImageDraw.ImageDraw, spec: CreativeSpec, pal: Palette, size: tuple[int, int]) -> None:
     w, h = size
-    y = 0.1 * h
+    u = min(w, h)
+    y = 0.1 * u
     for word in spec.headline.split():
-        draw_text(draw, (0.06 * w, y), word, size=round(0.13 * w), fill=pal.ink, anchor="lm", max_width=0.6 * w)
-        y += 0.13 * h
-    draw_text(draw, (0.06 * w, y), spec.tagline, size=round(0.04 * w), fill=pal.ink, anchor="lm", max_width=0.55 * w)
+        draw_text(draw, (0.06 * u, y), word, size=round(0.13 * u), fill=pal.ink, anchor="lm", max_width=0.6 * w)
+        y += 0.13 * u
+    draw_text(draw, (0.06 * u, y), spec.tagline, size=round(0.04 * u), fill=pal.ink, anchor="lm", max_width=0.55 * w)
     cx = 0.22 * w if spec.product_anchor[0] > 0.55 else 0.8 * w
-    cy, r = 0.62 * h, 0.12 * min(w, h)
+    cy, r = max(y + 0.2 * u, 0.62 * h), 0.12 * u
     star = [(cx + (r if k % 2 == 0 else 0.8 * r) * np.cos(np.pi * k / 12),
              cy + (r if k % 2 == 0 else 0.8 * r) * np.sin(np.pi * k / 12)) for k in range(24)]
     draw.polygon(star, fill=(220, 30, 45, 255))
-    draw_price(draw, (cx, cy), spec.price, size=round(0.07 * w), fill=(255, 255, 255, 255), anchor="mm")
-    draw_text(draw, (0.06 * w, 0.95 * h), spec.brand, size=round(0.035 * w), fill=pal.ink, anchor="lm")
+    draw_price(draw, (cx, cy), spec.price, size=round(0.07 * u), fill=(255, 255, 255, 255), anchor="mm")
+    draw_text(draw, (0.06 * u, h - 0.05 * u), spec.brand, size=round(0.035 * u), fill=pal.ink, anchor="lm")

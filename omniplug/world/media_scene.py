@@ -26,11 +26,25 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from omniplug.errors import InvalidInputError
-from omniplug.world.media_subjects import ProductLook, product_aspect, product_look
+from omniplug.world.media_subjects import (
+    SHAPES,
+    ProductLook,
+    product_aspect,
+    product_look,
+)
 from omniplug.world.media_text import HEADLINES, PRODUCT_NAMES, TAGLINES, brand_name
 from omniplug.world.media_texture import rng_for
 
-__all__ = ["KINDS", "CreativeSpec", "Camera", "Scene", "creative_spec", "camera_for", "subject_box"]
+__all__ = [
+    "KINDS",
+    "Camera",
+    "CreativeSpec",
+    "Scene",
+    "camera_for",
+    "creative_spec",
+    "product_pixels",
+    "subject_box",
+]
 
 #: The kinds of creative :func:`creative_spec` knows.
 KINDS = ("product", "lifestyle", "poster")
@@ -81,11 +95,18 @@ def creative_spec(
     kind: str | None = None,
     template: int | None = None,
     viewpoint: int = 0,
+    brand: str | None = None,
+    product_name: str | None = None,
+    price: int | None = None,
+    shape: str | None = None,
 ) -> CreativeSpec:
     """The spec of a creative; see the module docstring for what each number controls.
 
-    ``kind`` defaults to ``KINDS[template % 3]``. Raises
-    :class:`~omniplug.errors.InvalidInputError` for an unknown kind.
+    ``kind`` defaults to ``KINDS[template % 3]``. ``brand``, ``product_name``,
+    ``price`` and ``shape`` (a key of ``SHAPES``) replace what would be drawn
+    (a world with its own catalogue passes them); replacing one changes no
+    other choice. Raises :class:`~omniplug.errors.InvalidInputError` for an
+    unknown kind or shape.
     """
     template = creative_id if template is None else template
     if kind is None:
@@ -94,10 +115,15 @@ def creative_spec(
         raise InvalidInputError(f"unknown creative kind {kind!r}; expected one of {', '.join(KINDS)}")
     lay = rng_for(seed, template, "layout", kind)
     sub = rng_for(seed, creative_id, "subject")
-    brand = brand_name(seed)
-    name = PRODUCT_NAMES[int(sub.integers(len(PRODUCT_NAMES)))]
-    price = int(sub.integers(5, 60)) * 10 - 1
-    look = product_look(sub, name, brand)
+    brand = brand or brand_name(seed)
+    # Draw even what the caller replaces, so the rest of the stream stays the same.
+    drawn_name = PRODUCT_NAMES[int(sub.integers(len(PRODUCT_NAMES)))]
+    drawn_price = int(sub.integers(5, 60)) * 10 - 1
+    name = product_name or drawn_name
+    price = drawn_price if price is None else int(price)
+    if shape is not None and shape not in SHAPES:
+        raise InvalidInputError(f"unknown product shape {shape!r}; expected one of {', '.join(SHAPES)}")
+    look = product_look(sub, name, brand, shape)
     if kind == "product":
         anchor = (float(lay.choice([0.5, 0.34, 0.66])), float(lay.uniform(0.74, 0.8)))
         height = float(lay.uniform(0.42, 0.54))
@@ -167,9 +193,18 @@ def camera_for(spec: CreativeSpec) -> Camera:
     )
 
 
+def product_pixels(spec: CreativeSpec, size: tuple[int, int]) -> float:
+    """The product's height in pixels in a render at ``size``.
+
+    A fraction of the height, capped for tall canvases so that a 9:16 render
+    does not show a giant product.
+    """
+    return spec.product_height * min(size[1], 1.2 * size[0])
+
+
 def subject_box(spec: CreativeSpec, size: tuple[int, int]) -> tuple[int, int, int, int]:
     """The pixel box (x0, y0, x1, y1) the product occupies in a render of ``spec`` at ``size``."""
-    h = spec.product_height * size[1]
+    h = product_pixels(spec, size)
     w = h * product_aspect(spec.look.shape)
     base = (spec.product_anchor[0] * size[0], spec.product_anchor[1] * size[1])
     bx, by, z = camera_for(spec).project(base, 1.0, size)
