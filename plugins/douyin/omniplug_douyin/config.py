@@ -62,7 +62,7 @@ class DouyinConfig(PlatformConfig):
     shop_access_token: SecretStr | None = None
     shop_refresh_token: SecretStr | None = None
 
-    initial_days: int = Field(default=30, ge=1)
+    initial_days: int = Field(default=31, ge=1)
     report_page_size: int = Field(default=1000, ge=1, le=1000)
     #: Ocean Engine codes that mean "refresh the access token" (40102 is unconfirmed).
     ocean_token_expired_codes: list[int] = Field(default_factory=lambda: [40102, 40105])
