@@ -54,6 +54,8 @@ def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
       omniplug simulate tmall --port 8801       a local Tmall (TOP) simulator to try things on
       omniplug fetch tmall orders --config pipeline.toml --out out/
       omniplug import tmall orders export.csv --out out/
+      omniplug run pipeline.toml                every platform and stream, Parquet + DuckDB
+      omniplug demo                             the whole thing on a simulated brand world
 
     Each command's --help explains its options. Configuration lives in a
     pipeline TOML file; secrets are read from environment variables with
@@ -255,6 +257,50 @@ def simulate_cmd(platform: str, port: int, seed: int) -> None:
             stop.wait()
         except KeyboardInterrupt:
             pass
+
+
+@cli.command("run")
+@click.argument("pipeline", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary (for ETL jobs).")
+def run_cmd(pipeline: Path, as_json: bool) -> None:
+    """Run the PIPELINE file: every configured platform and stream, then the outputs.
+
+    Platforms are fetched in parallel; each table lands in OUT/<table>.parquet
+    and in the DuckDB database OUT/omniplug.duckdb (query it with
+    `duckdb OUT/omniplug.duckdb "select ..."`). Run it again to fetch only
+    what is new; a run killed at any point resumes from its saved cursors.
+
+    \b
+    Example pipeline.toml:
+      output_dir = "out"
+      [platforms.tmall]
+      app_key = "12345678"
+      app_secret = "${TMALL_APP_SECRET}"
+      session = "${TMALL_SESSION}"
+    """
+    from omniplug.config import load_pipeline
+    from omniplug.pipeline import run_pipeline
+    from omniplug.progress import RichProgress
+
+    config = load_pipeline(pipeline)
+    _writable_dir(config.output_dir)
+    registry = _registry()
+    with RichProgress() as progress:
+        summary = run_pipeline(config, registry, progress=progress)
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"run {summary.run_id}: outputs in {summary.out_dir}")
+    if not summary.tables:
+        click.echo("  nothing changed")
+    for table, rows in sorted(summary.rows.items()):
+        state = "updated" if table in summary.tables else "unchanged"
+        click.echo(f"  {table:<22} {rows:>10} rows fetched   {state}")
+    for reason, count in summary.rejects.most_common(10):
+        click.echo(f"  rejects {count:>8} x {reason}")
+    if summary.database:
+        click.echo(f"  database: {summary.database}")
+    click.echo("  time: " + ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items()))
 
 
 @cli.command("demo")

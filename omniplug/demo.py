@@ -20,11 +20,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from omniplug.config import validate_platform_config
+from omniplug.config import PipelineConfig
+from omniplug.pipeline import RunSummary, run_pipeline
 from omniplug.plugins import PluginRegistry
 from omniplug.progress import NullProgress, Progress
-from omniplug.state import StateStore
-from omniplug.sync import StreamResult, new_run_id, sync_stream
+from omniplug.sync import StreamResult
 from omniplug.world import PLATFORMS, World, WorldConfig, build_world
 
 __all__ = ["DemoResult", "run_demo"]
@@ -41,6 +41,7 @@ class DemoResult:
         streams: per ``platform/stream``, the stream result.
         comparison: per ``platform/table``: (rows fetched, rows in the world).
         seconds: wall time per step.
+        run: the pipeline run's summary.
     """
 
     out_dir: Path
@@ -49,6 +50,7 @@ class DemoResult:
     streams: dict[str, StreamResult] = field(default_factory=dict)
     comparison: dict[str, tuple[int, int]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    run: RunSummary | None = None
 
     @property
     def matches_truth(self) -> bool:
@@ -98,19 +100,15 @@ def run_demo(
     for name in PLATFORMS:
         spec = registry.platforms.get(name)
         (result.platforms if spec is not None and spec.simulator is not None else result.missing).append(name)
-    clock = time.perf_counter()
-    with StateStore.open(out) as state, _simulators(registry, world, result.platforms) as sims:
-        run_id = state.start_run("demo")
-        for name, sim in sims.items():
-            spec = registry.platform(name)
-            config = validate_platform_config(name, sim.pipeline_section(), spec.config_model, source="demo")
-            for stream in spec.streams:
-                result.streams[f"{name}/{stream.name}"] = sync_stream(
-                    registry, name, stream.name, config=config, out_dir=out, state=state, run_id=run_id,
-                    progress=progress, now=sim.clock.now, sleep=sim.clock.sleep, compact=True, cleanup=False,
-                )
-        state.finish_run(run_id, "succeeded", {k: v.summary() for k, v in result.streams.items()})
-    result.seconds["fetch"] = time.perf_counter() - clock
+    with _simulators(registry, world, result.platforms) as sims:
+        config = PipelineConfig(
+            output_dir=out, platforms={name: sim.pipeline_section() for name, sim in sims.items()}
+        )
+        summary = run_pipeline(config, registry, progress=progress,
+                               clocks={name: (sim.clock.now, sim.clock.sleep) for name, sim in sims.items()})
+    result.run = summary
+    result.streams = summary.streams
+    result.seconds.update(summary.seconds)
     _compare(result, world)
     return result
 

@@ -287,7 +287,9 @@ def sync_stream(
     try:
         result = _drive(writer, registry.fetch(platform, stream, ctx), progress, f"{platform}/{stream}")
         if compact:
-            result.tables = compact_tables(out, state, tables=[*spec.stream(stream).tables, "rejects"])
+            tables = [*spec.stream(stream).tables, "rejects"]
+            compact_tables(out, state, tables=tables)
+            result.tables = {t: out / f"{t}.parquet" for t in tables if (out / f"{t}.parquet").exists()}
         return result
     finally:
         ctx.close()
@@ -331,7 +333,9 @@ def import_file(
     try:
         state.forget_uncommitted(PARTS_DIR, out_dir=out)
         result = _drive(writer, reader(Path(path)), progress or NullProgress(), f"import {platform}/{stream}")
-        result.tables = compact_tables(out, state, tables=[*spec.stream(stream).tables, "rejects"])
+        tables = [*spec.stream(stream).tables, "rejects"]
+        compact_tables(out, state, tables=tables)
+        result.tables = {t: out / f"{t}.parquet" for t in tables if (out / f"{t}.parquet").exists()}
         return result
     finally:
         if own_state:
@@ -374,7 +378,12 @@ def compact_tables(
     Rows are de-duplicated by the table's primary key (the most recently
     committed version wins) and sorted by it, so the file's content depends
     only on what was fetched, not on the order or number of runs. Rejects
-    are de-duplicated on their whole content.
+    are de-duplicated on their whole content. A file whose content would
+    not change is not rewritten (a re-fetched snapshot stream changes
+    nothing on disk).
+
+    Returns:
+        The files that were written, by table.
     """
     out = Path(out_dir)
     written: dict[str, Path] = {}
@@ -388,6 +397,8 @@ def compact_tables(
         keys = PRIMARY_KEYS.get(name, tuple(n for n in TABLES[name].names if n != "run_id"))
         table = _dedupe_last(table, keys, VERSION_COLUMNS.get(name))
         target = out / f"{name}.parquet"
+        if target.exists() and pq.read_table(target).equals(table):
+            continue
         write_parquet_atomic(table, target)
         written[name] = target
     return written
