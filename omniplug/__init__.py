@@ -34,4 +34,6 @@ if _core.build_profile() != "release":
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_core._after_fork_in_child)
 
-__all__ = ["OmniplugError", "__version__", "hookimpl"]
+from omniplug.identity import StitchResult, stitch  # noqa: E402  (needs hookimpl defined first)
+
+__all__ = ["OmniplugError", "StitchResult", "__version__", "hookimpl", "stitch"]

@@ -23,5 +23,13 @@ def build_profile() -> str:
 def num_threads() -> int:
     """Threads the next heavy call will use."""
 
+def stitch_links(
+    links: Any, previous: Any | None = None, config_json: str = "{}"
+) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table, str]:
+    """Identity stitching: ``(persons, merges, splits, cuts, report_json)``; see :func:`omniplug.stitch`."""
+
+def default_stitch_config_json() -> str:
+    """The core's default stitching settings (recommended guardrails) as JSON."""
+
 def _after_fork_in_child() -> None: ...
 def _raise_core_error(kind: str, message: str) -> None: ...

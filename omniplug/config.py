@@ -113,16 +113,26 @@ class _Section(BaseModel):
 
 
 class StitchConfig(_Section):
-    """``[stitch]``: guardrails of identity stitching (see ``omniplug.stitch``).
+    """``[stitch]``: guardrails of identity stitching (see :func:`omniplug.stitch`).
+
+    Every field left out takes the core's recommended default (see
+    ``omniplug.identity.DEFAULT_GUARDRAILS``).
 
     Attributes:
-        max_component_size: a connected component larger than this is cut at its hubs.
+        max_component_size: the most identifiers one person may hold.
         max_ids_per_type: per identifier type, the most distinct values one person may hold.
-        blocked_values: identifier values never used for linking (test phones, shared devices).
+        type_priority: identifier types from most to least trusted (decides which link a cap cuts).
+        hub_degree: an identifier linked to more distinct identifiers than this is a hub and is cut.
+        hub_degree_per_type: per-type overrides of ``hub_degree``.
+        blocked_values: identifier values never used for linking (test phones, shared devices),
+            on top of the built-in placeholders and test numbers.
     """
 
-    max_component_size: PositiveInt = 1000
-    max_ids_per_type: dict[str, PositiveInt] = Field(default_factory=dict)
+    max_component_size: PositiveInt | None = None
+    max_ids_per_type: dict[str, PositiveInt] | None = None
+    type_priority: list[str] | None = None
+    hub_degree: PositiveInt | None = None
+    hub_degree_per_type: dict[str, PositiveInt] | None = None
     blocked_values: list[str] = Field(default_factory=list)
 
 

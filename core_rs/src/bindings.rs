@@ -6,6 +6,8 @@
 //! calls one function of an algorithm module inside [`detached`], and
 //! converts the result back.
 
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
@@ -13,6 +15,7 @@ use pyo3_arrow::PyTable;
 
 use crate::error::CoreError;
 use crate::parallel;
+use crate::stitch::{self, LinkColumns, PersonsColumns, StitchConfig};
 
 /// Classes of `omniplug.errors`, looked up once. Importing the Python module
 /// (instead of `create_exception!`) keeps one hierarchy that Python code can
@@ -107,6 +110,58 @@ fn _raise_core_error(py: Python<'_>, kind: &str, message: String) -> PyResult<()
     })
 }
 
+/// One record batch as a `pyarrow.Table`.
+fn batch_to_pyarrow(py: Python<'_>, batch: RecordBatch) -> PyResult<Bound<'_, PyAny>> {
+    let schema: SchemaRef = batch.schema();
+    PyTable::try_new(vec![batch], schema)?.into_pyarrow(py)
+}
+
+/// Identity stitching: `(persons, merges, splits, cuts, report_json)`.
+///
+/// `links` and `previous` are Arrow tables (any PyCapsule producer);
+/// `config_json` holds the `StitchConfig` fields (missing ones default).
+#[pyfunction]
+#[pyo3(signature = (links, previous=None, config_json="{}"))]
+#[allow(clippy::type_complexity)]
+fn stitch_links<'py>(
+    py: Python<'py>,
+    links: PyTable,
+    previous: Option<PyTable>,
+    config_json: &str,
+) -> PyResult<(
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    String,
+)> {
+    let config = StitchConfig::from_json(config_json).map_err(to_py_err)?;
+    let (link_batches, _) = links.into_inner();
+    let previous_batches = previous.map(|p| p.into_inner().0);
+    let output = detached(py, || {
+        let columns = LinkColumns::from_batches(&link_batches)?;
+        let prev = match &previous_batches {
+            Some(batches) => Some(PersonsColumns::from_batches(batches)?),
+            None => None,
+        };
+        stitch::stitch(&columns, prev.as_ref(), &config)
+    })?;
+    let cuts = stitch::cuts_to_batch(&output.cuts).map_err(to_py_err)?;
+    Ok((
+        batch_to_pyarrow(py, output.persons)?,
+        batch_to_pyarrow(py, output.merges)?,
+        batch_to_pyarrow(py, output.splits)?,
+        batch_to_pyarrow(py, cuts)?,
+        output.report.to_json(),
+    ))
+}
+
+/// The core's default `StitchConfig` as JSON (the recommended guardrails).
+#[pyfunction]
+fn default_stitch_config_json() -> String {
+    serde_json::to_string(&StitchConfig::default()).unwrap_or_default()
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -116,5 +171,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(_raise_core_error, m)?)?;
+    m.add_function(wrap_pyfunction!(stitch_links, m)?)?;
+    m.add_function(wrap_pyfunction!(default_stitch_config_json, m)?)?;
     Ok(())
 }

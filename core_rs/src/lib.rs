@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod parallel;
+pub mod stitch;
 
 #[cfg(feature = "python")]
 mod bindings;
