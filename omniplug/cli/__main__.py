@@ -1,0 +1,5 @@
+"""``python -m omniplug.cli``."""
+
+from omniplug.cli import main
+
+main()
