@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,8 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from omniplug_example.simulator import APP_KEY, APP_SECRET, ExampleSimulator
 
-from omniplug.state import STATE_FILENAME
-from omniplug.testing import Clock
+from omniplug.testing import Clock, committed_parts
 
 OMNIPLUG = [sys.executable, "-m", "omniplug.cli"]
 
@@ -128,17 +126,6 @@ def test_simulate_serves_until_stopped(tmp_path: Path) -> None:
     assert proc.returncode == 0
 
 
-def _committed_parts(out: Path) -> int:
-    db = out / STATE_FILENAME
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(db, timeout=1) as conn:
-            return conn.execute("SELECT count(*) FROM parts").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
 def test_kill_9_between_pages_then_resume_gives_the_same_tables(simulator: ExampleSimulator, tmp_path: Path) -> None:
     config = write_pipeline(tmp_path / "pipeline.toml", simulator)
     window = ["--since", "2026-10-01", "--until", "2026-11-01"]
@@ -151,11 +138,11 @@ def test_kill_9_between_pages_then_resume_gives_the_same_tables(simulator: Examp
                              "--out", str(killed)], env={**os.environ, **SECRET_ENV},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while _committed_parts(killed) == 0 and time.monotonic() < deadline and proc.poll() is None:
+    while committed_parts(killed) == 0 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    parts_at_kill = _committed_parts(killed)
+    parts_at_kill = committed_parts(killed)
     assert 0 < parts_at_kill, "the run should have committed at least one page before the kill"
     simulator.faults.clear()
     # Resume: no --since, so the saved cursor (mid-window) is used.

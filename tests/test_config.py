@@ -100,7 +100,7 @@ def test_defaults_of_an_almost_empty_file(tmp_path: Path, monkeypatch: pytest.Mo
     config = load_pipeline(write(tmp_path, ""))
     assert config.output_dir == tmp_path / "output"
     assert config.platforms == {}
-    assert config.stitch.max_component_size == 1000 and config.stitch.max_ids_per_type == {}
+    assert config.stitch.max_component_size is None and config.stitch.max_ids_per_type is None  # core defaults
     assert config.assets.max_distance is None
     assert config.attribution == AttributionConfig(models=["last_touch", "linear"], lookback_days=30,
                                                    group_by=["platform", "channel"])

@@ -3,7 +3,9 @@
 * :mod:`omniplug.testing.simulator` - :class:`SimulatorBase` (a real HTTP
   server on loopback), :class:`Clock`, fault injection, the request record;
 * :mod:`omniplug.testing.contract` - :class:`PluginContract`, the tests every
-  plugin runs against its simulator (needs pytest, imported on first use).
+  plugin runs against its simulator (needs pytest, imported on first use);
+* :mod:`omniplug.testing.probe` - :func:`committed_parts`, to watch a fetch
+  running in another process (kill -9 tests).
 
 See ``docs/plugin-guide.md`` for a walk-through.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from omniplug.testing.probe import committed_parts
 from omniplug.testing.simulator import (
     Clock,
     Faults,
@@ -30,6 +33,7 @@ __all__ = [
     "SimRequest",
     "SimResponse",
     "SimulatorBase",
+    "committed_parts",
     "route",
 ]
 

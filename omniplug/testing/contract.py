@@ -172,11 +172,15 @@ class PluginContract:
             _carry_tokens(reference, resumed, self.platform, platform_config.account)
             real_fetch = registry.fetch
 
-            def crashing_fetch(*args: Any, **kwargs: Any) -> Iterator[pa.RecordBatch]:
-                batches = real_fetch(*args, **kwargs)
+            torn = resumed / PARTS_DIR / self._tables_of(registry, stream)[0] / "torn.parquet"
+
+            def crashing_fetch(
+                *args: Any, _fetch: Any = real_fetch, _torn: Path = torn, **kwargs: Any
+            ) -> Iterator[pa.RecordBatch]:
+                batches = _fetch(*args, **kwargs)
                 yield next(batches)
                 # A part file written but never committed, as a crash leaves it.
-                torn = resumed / PARTS_DIR / self._tables_of(registry, stream)[0] / "torn.parquet"
+                torn = _torn
                 torn.parent.mkdir(parents=True, exist_ok=True)
                 torn.write_bytes(b"PAR1 half a file")
                 raise _Interrupted
@@ -190,7 +194,7 @@ class PluginContract:
             assert got.keys() == expected.keys(), stream
             for name in expected:
                 assert got[name].equals(expected[name]), f"{stream}/{name} differs after resume"
-            assert not (resumed / PARTS_DIR / self._tables_of(registry, stream)[0] / "torn.parquet").exists()
+            assert not torn.exists()
 
     def test_secrets_never_logged_or_written(
         self,

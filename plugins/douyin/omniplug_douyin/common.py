@@ -34,7 +34,6 @@ __all__ = [
     "date_span",
     "now_of",
     "numbered_phase",
-    "raw_batch",
     "resume_window",
     "time_chunks",
     "utc_now",
@@ -109,7 +108,8 @@ def resume_window(ctx: FetchContext, *, initial_days: int, from_epoch: bool = Fa
 
 def date_span(window: Window) -> tuple[date, date]:
     """The first and last China calendar day a non-empty window touches."""
-    return window.start.astimezone(CHINA_TZ).date(), (window.end - timedelta(microseconds=1)).astimezone(CHINA_TZ).date()
+    last = window.end - timedelta(microseconds=1)
+    return window.start.astimezone(CHINA_TZ).date(), last.astimezone(CHINA_TZ).date()
 
 
 def china_dates(window: Window) -> list[date]:
@@ -183,16 +183,5 @@ def walk_phases(
             continue
         resume = {k: v for k, v in position.items() if k not in ("phase", "key")} if index == start else {}
         for items, where in phase(resume):
-            yield with_cursor(raw_batch(items), {**base, "position": {"phase": index, "key": key, **where}})
-    yield with_cursor(raw_batch([]), final)
-
-
-def raw_batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
-    """Raw platform records as one batch, field names kept (see :func:`omniplug.rowmap.records_batch`).
-
-    Every field any record has becomes a column: optional fields (a
-    follower's ``oaid``) are often absent from the first record, and
-    ``records_batch`` takes the columns from the first record only.
-    """
-    names = list(dict.fromkeys(key for record in records for key in record))
-    return records_batch([{name: record.get(name) for name in names} for record in records])
+            yield with_cursor(records_batch(items), {**base, "position": {"phase": index, "key": key, **where}})
+    yield with_cursor(records_batch([]), final)

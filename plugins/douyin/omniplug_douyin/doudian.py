@@ -88,7 +88,9 @@ def _method_of(path: str) -> str:
     return path.split("?", 1)[0].strip("/").replace("/", ".")
 
 
-def make_prepare(app_key: str, secret: str, now: Callable[[], datetime]) -> Callable[[RequestSpec, TokenSet | None], RequestSpec]:
+def make_prepare(
+    app_key: str, secret: str, now: Callable[[], datetime]
+) -> Callable[[RequestSpec, TokenSet | None], RequestSpec]:
     """A ``prepare`` that stamps and signs every attempt afresh (the method comes from the path)."""
 
     def prepare(spec: RequestSpec, token: TokenSet | None) -> RequestSpec:
@@ -114,7 +116,8 @@ def classify(response: httpx.Response) -> PlatformError | None:
     if not isinstance(body, dict) or body.get("code") in (SUCCESS, None):
         return None
     code, sub = int(body["code"]), str(body.get("sub_code") or "")
-    text = f"Doudian error {code} {sub}: {body.get('msg', '')} {body.get('sub_msg', '')} (log_id {body.get('log_id', '?')})"
+    text = (f"Doudian error {code} {sub}: {body.get('msg', '')} {body.get('sub_msg', '')} "
+            f"(log_id {body.get('log_id', '?')})")
     if code == 60000:
         return ThrottledError(text, platform=PLATFORM, code=code)
     if code in _TRANSIENT:

@@ -64,7 +64,9 @@ def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def make_classify(expired_codes: Collection[int], throttle_wait: float) -> Callable[[httpx.Response], PlatformError | None]:
+def make_classify(
+    expired_codes: Collection[int], throttle_wait: float
+) -> Callable[[httpx.Response], PlatformError | None]:
     """A ``classify`` for Ocean Engine envelopes.
 
     ``expired_codes`` are the codes meaning "refresh the access token and
@@ -109,7 +111,9 @@ def _app_id(app_id: str) -> int | str:
     return int(app_id) if app_id.isdigit() else app_id
 
 
-def make_refresh(http: PlatformClient, app_id: str, secret: str, now: Callable[[], datetime]) -> Callable[[TokenSet], TokenSet]:
+def make_refresh(
+    http: PlatformClient, app_id: str, secret: str, now: Callable[[], datetime]
+) -> Callable[[TokenSet], TokenSet]:
     """The refresh call: ``POST /open_api/oauth2/refresh_token/``, which rotates both tokens.
 
     ``http`` must be a client without a token manager (it is called while

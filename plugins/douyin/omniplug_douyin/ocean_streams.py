@@ -173,7 +173,8 @@ def map_report_row(rec: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """One report row -> one spend row (channel from the project's ad_type)."""
     dims, metrics = rec["dimensions"], rec["metrics"]
     if rec.get("ad_type") is None:
-        raise InvalidInputError(f"project {dims.get('cdp_project_id')} is not in the project list: its channel is unknown")
+        raise InvalidInputError(
+            f"project {dims.get('cdp_project_id')} is not in the project list: its channel is unknown")
     return {"spend": [{
         "date": date.fromisoformat(dims["stat_time_day"]), "platform": PLATFORM,
         "channel": _lookup(AD_TYPE_CHANNEL, rec["ad_type"], "project ad_type"),

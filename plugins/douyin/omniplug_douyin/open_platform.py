@@ -27,8 +27,9 @@ from omniplug.cursor import with_cursor
 from omniplug.errors import AuthError, PlatformError, TokenExpiredError
 from omniplug.fields import epoch_to_utc
 from omniplug.http import CursorPage, PlatformClient, RequestSpec, paginate_cursor
+from omniplug.rowmap import records_batch
 from omniplug.tokens import TokenSet
-from omniplug_douyin.common import PLATFORM, raw_batch
+from omniplug_douyin.common import PLATFORM
 
 __all__ = [
     "EXPIRED_CODES",
@@ -66,7 +67,8 @@ def classify(response: httpx.Response) -> PlatformError | None:
     code = _code((data or {}).get("error_code")) or _code((extra or {}).get("error_code"))
     if code == 0:
         return None
-    text = f"Douyin open platform error {code}: {(data or {}).get('description') or (extra or {}).get('description', '')}"
+    description = (data or {}).get("description") or (extra or {}).get("description", "")
+    text = f"Douyin open platform error {code}: {description}"
     if code in EXPIRED_CODES:
         return TokenExpiredError(text, platform=PLATFORM, code=code)
     if code in (REFRESH_EXPIRED, NO_PERMISSION):
@@ -94,7 +96,8 @@ def make_refresh(http: PlatformClient, client_key: str, now: Callable[[], dateti
             "refresh_token": stale.refresh_token.get_secret_value()})
         data = body["data"]
         issued = now()
-        return TokenSet(access_token=data["access_token"], refresh_token=data.get("refresh_token") or stale.refresh_token,
+        return TokenSet(access_token=data["access_token"],
+                        refresh_token=data.get("refresh_token") or stale.refresh_token,
                         expires_at=issued + timedelta(seconds=int(data["expires_in"])),
                         refresh_expires_at=issued + timedelta(seconds=int(data["refresh_expires_in"])),
                         extra={"open_id": data.get("open_id")})
@@ -114,7 +117,7 @@ def fetch_identities(ctx: FetchContext, http: PlatformClient, open_id: str) -> I
 
     for page in paginate_cursor(fetch, start=start, platform=PLATFORM):
         # Followers are a list, not a window: the next run continues after the last one seen.
-        yield with_cursor(raw_batch(page.items), {"cursor": page.next_cursor if page.next_cursor is not None
+        yield with_cursor(records_batch(page.items), {"cursor": page.next_cursor if page.next_cursor is not None
                                                   else page.cursor})
 
 

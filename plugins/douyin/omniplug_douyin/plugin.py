@@ -33,7 +33,8 @@ class DouyinPlugin(PlatformPlugin):
     config_model = DouyinConfig
     streams = (
         StreamSpec("ad_reports", tables=_T["ad_reports"], cursor="report day window (<= 30 days per query) + page",
-                   description="Ocean Engine daily spend by project and material", read_export=export.read_report_export),
+                   description="Ocean Engine daily spend by project and material",
+                   read_export=export.read_report_export),
         StreamSpec("materials", tables=_T["materials"], cursor="upload day + page (images, then videos)",
                    description="Ocean Engine creative library (expiring preview URLs, MD5 signatures)"),
         StreamSpec("xingtu_orders", tables=_T["xingtu_orders"], cursor="demand + page (re-walked each run)",

@@ -115,7 +115,8 @@ class DoudianRoutes(RouteState):
             start, end = int(p["create_time_start"]), int(p["create_time_end"])
             page, size = int(p.get("page", 0)), int(p.get("size", 10))
         except (KeyError, TypeError, ValueError):
-            raise _Refused(40004, "isv.parameter-invalid", "参数错误: create_time_start/create_time_end/page/size") from None
+            raise _Refused(40004, "isv.parameter-invalid",
+                           "参数错误: create_time_start/create_time_end/page/size") from None
         if page < 0 or not 1 <= size <= 100:
             raise _Refused(40004, "isv.parameter-invalid", "参数错误: page >= 0, size 1..100")
         matching = [o for o in self.view.shop_orders if start <= o["create_time"] < end]
@@ -140,6 +141,8 @@ class DoudianRoutes(RouteState):
         issued = self.shop_tokens.refresh(p.get("refresh_token"))
         if not isinstance(issued, Issued):
             sub = "token-expired" if issued == "expired" else "token-invalid"
-            raise _Refused(50001, f"dop.token-generate-failed:{sub}", f"生成token失败，token{'已过期' if sub == 'token-expired' else '不存在'}")
+            reason = "已过期" if sub == "token-expired" else "不存在"
+            raise _Refused(50001, f"dop.token-generate-failed:{sub}", f"生成token失败，token{reason}")
         return {"access_token": issued.access_token, "expires_in": issued.expires_in,
-                "refresh_token": issued.refresh_token, "scope": "SCOPE", "shop_id": 4463798, "shop_name": "Lumière官方旗舰店"}
+                "refresh_token": issued.refresh_token, "scope": "SCOPE", "shop_id": 4463798,
+                "shop_name": "Lumière官方旗舰店"}

@@ -1,12 +1,10 @@
 """Real media behind the simulated library: rendered creatives, MD5 signatures, expiring URLs.
 
-Each material is an edit of one of the world's original creatives (the
-truth table says which creative and which of Douyin's edit pipelines): an
-image is :func:`~omniplug.world.media.render_creative` passed through
-:func:`~omniplug.world.media.edit_for_platform`, a video is
-:func:`~omniplug.world.media.render_video`. Bytes are rendered on first use
+The files are the world's creatives as Douyin edits them
+(:class:`omniplug.world.media_server.MediaLibrary`, rendered on first use
 and cached for the process, because several simulators of the same world
-(one per test) serve the same files.
+serve the same files). Videos have 6 frames a second: plenty for frame
+fingerprints, and half the rendering time.
 
 Library URLs look like the CDN's signed ones
 (``/media/<material_id>.jpg?x-expires=<epoch>&x-signature=<hmac>``) and stop
@@ -18,52 +16,34 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
 from omniplug.testing.simulator import Clock, SimRequest, SimResponse
-from omniplug_douyin.sim_world import MediaRef
+from omniplug.world import World
+from omniplug.world.media_server import MediaLibrary
 
-__all__ = ["URL_LIFETIME_SECONDS", "MediaStore", "media_bytes"]
+__all__ = ["URL_LIFETIME_SECONDS", "VIDEO_FPS", "MediaStore"]
 
 URL_LIFETIME_SECONDS = 3600
 VIDEO_FPS = 6
-_TYPES = {"image": ("jpg", "image/jpeg"), "video": ("mp4", "video/mp4")}
-
-
-@lru_cache(maxsize=256)
-def media_bytes(seed: int, creative_id: int, variant: int, media_type: str) -> bytes:
-    """The file Douyin serves for an edit of ``creative_id`` (cached per process)."""
-    from omniplug.world.media import edit_for_platform, render_creative, render_video
-
-    if media_type == "video":
-        # 6 frames a second is plenty for frame fingerprints and halves the rendering time.
-        return render_video(creative_id, "douyin", seed=seed, fps=VIDEO_FPS)
-    return edit_for_platform(render_creative(creative_id, seed=seed), "douyin", variant, seed=seed)
+_EXTENSIONS = {"image": "jpg", "video": "mp4"}
 
 
 class MediaStore:
     """Serves the media of one simulated world and mints its URLs."""
 
-    def __init__(self, seed: int, refs: dict[str, MediaRef], clock: Clock) -> None:
-        self.seed = seed
-        self.refs = refs
+    def __init__(self, world: World, clock: Clock) -> None:
+        self.library = MediaLibrary(world, "douyin", video_fps=VIDEO_FPS)
         self.clock = clock
         # Deterministic per world, so URLs stay valid across a simulator restart (the demo).
-        self._key = hashlib.sha256(f"douyin-media-{seed}".encode()).digest()
+        self._key = hashlib.sha256(f"douyin-media-{world.config.seed}".encode()).digest()
         self.base_url = ""
-
-    def content(self, material_id: str) -> bytes:
-        """The bytes of a material."""
-        ref = self.refs[material_id]
-        return media_bytes(self.seed, ref.creative_id, ref.variant, ref.media_type)
 
     def md5(self, material_id: str) -> tuple[str, int]:
         """``(md5 hex, size in bytes)`` of a material: Ocean Engine's ``signature`` and ``size``."""
-        data = self.content(material_id)
-        # MD5 here is Ocean Engine's file signature, not a security measure.
-        return hashlib.md5(data).hexdigest(), len(data)
+        file = self.library.get(material_id)
+        return file.md5, file.size
 
     def _sig(self, material_id: str, expires: int) -> str:
         return hmac.new(self._key, f"{material_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -71,7 +51,7 @@ class MediaStore:
     def url(self, material_id: str, media_type: str) -> str:
         """A library URL valid for one simulated hour from now."""
         expires = int(self.clock.now().timestamp()) + URL_LIFETIME_SECONDS
-        ext = _TYPES[media_type][0]
+        ext = _EXTENSIONS[media_type]
         return (f"{self.base_url}/media/{quote(material_id)}.{ext}"
                 f"?x-expires={expires}&x-signature={self._sig(material_id, expires)}")
 
@@ -86,14 +66,14 @@ class MediaStore:
         name = req.path[len("/media/"):]
         star = name.startswith("star/")
         stem = name.removeprefix("star/").rsplit(".", 1)[0]
-        if stem not in self.refs:
+        if stem not in self.library:
             return _cdn_error(404, "object not found")
         if not star:
             error = self._check(stem, req.query)
             if error is not None:
                 return error
-        ref = self.refs[stem]
-        return SimResponse.bytes(self.content(stem), _TYPES[ref.media_type][1])
+        file = self.library.get(stem)
+        return SimResponse.bytes(file.data, file.media_type)
 
     def _check(self, material_id: str, query: dict[str, Any]) -> SimResponse | None:
         try:

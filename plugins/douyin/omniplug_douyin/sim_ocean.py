@@ -138,7 +138,8 @@ class OceanRoutes(RouteState):
         body = _json_body(req)
         if str(body.get("app_id")) != self.app_id or body.get("secret") != self.app_secret:
             return ocean_reply(self.clock, code=40001, message="app_id或secret错误")
-        issued = self.ocean_tokens.refresh(body.get("refresh_token")) if body.get("grant_type") == "refresh_token" else "missing"
+        refreshing = body.get("grant_type") == "refresh_token"
+        issued = self.ocean_tokens.refresh(body.get("refresh_token")) if refreshing else "missing"
         if isinstance(issued, str):
             return ocean_reply(self.clock, code=40103, message=f"refresh_token无效或已过期 ({issued})")
         return ocean_reply(self.clock, self._token_data(issued))

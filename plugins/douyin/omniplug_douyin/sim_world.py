@@ -17,30 +17,18 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import pyarrow.compute as pc
-
 from omniplug.fields import CHINA_TZ
 from omniplug.testing.simulator import Clock
 from omniplug.world import World
 from omniplug_douyin.common import china_time
 from omniplug_douyin.ocean_streams import AD_TYPE_CHANNEL, EVENT_TYPES, TRAFFIC_SOURCES
 
-__all__ = ["DouyinView", "MediaRef", "RouteState", "render_view", "report_day"]
+__all__ = ["DouyinView", "RouteState", "render_view", "report_day"]
 
 _EVENT_CODES = {v: k for k, v in EVENT_TYPES.items()}
 _SOURCE_CODES = {v: k for k, v in TRAFFIC_SOURCES.items()}
 _AD_TYPES = {v: k for k, v in AD_TYPE_CHANNEL.items()}
 _PAID_STATUS = ((2, "备货中"), (3, "已发货"), (5, "已完成"))
-
-
-@dataclass(frozen=True)
-class MediaRef:
-    """Which original creative a served file is an edit of."""
-
-    material_id: str
-    media_type: str
-    creative_id: int
-    variant: int
 
 
 @dataclass
@@ -58,7 +46,6 @@ class DouyinView:
     shop_orders: list[dict[str, Any]] = field(default_factory=list)
     ciphers: dict[str, str] = field(default_factory=dict)
     fans: list[dict[str, Any]] = field(default_factory=list)
-    media: dict[str, MediaRef] = field(default_factory=dict)
 
 
 class RouteState:
@@ -84,14 +71,8 @@ def render_view(world: World) -> DouyinView:
     """Render ``world.slice("douyin")`` in the shapes of Ocean Engine, Xingtu, Doudian and the open platform."""
     rng = random.Random(f"douyin-simulator-{world.config.seed}")
     tables = {name: table.to_pylist() for name, table in world.slice("douyin").items()}
-    truth = world.truth["truth_materials"]
-    truth_rows = truth.filter(pc.equal(truth.column("platform"), "douyin")).to_pylist()
     view = DouyinView()
-    view.media = {r["material_id"]: MediaRef(r["material_id"], "", r["creative_id"], r["variant"]) for r in truth_rows}
     materials = {m["material_id"]: m for m in tables["materials"]}
-    for material_id, m in materials.items():
-        ref = view.media[material_id]
-        view.media[material_id] = MediaRef(material_id, m["media_type"], ref.creative_id, ref.variant)
     _ocean(world, tables, materials, view, rng)
     _xingtu(world, tables, materials, view, rng)
     _doudian(world, tables, view, rng)
@@ -109,9 +90,11 @@ def _ocean(world: World, tables: dict[str, list[dict[str, Any]]], materials: dic
         if m["kol_id"] is not None:
             continue
         kind = m["media_type"]
-        file_id = (f"web.business.image/{rng.getrandbits(64):016x}" if kind == "image" else f"v0d00f{rng.getrandbits(80):020x}")
-        record: dict[str, Any] = {"id": file_id, "material_id": int(m["material_id"]), "format": "jpg" if kind == "image" else "mp4",
-                                  "create_time": china_time(m["created_at"]), "filename": f"{m['title']}.{'jpg' if kind == 'image' else 'mp4'}"}
+        file_id = (f"web.business.image/{rng.getrandbits(64):016x}" if kind == "image"
+                   else f"v0d00f{rng.getrandbits(80):020x}")
+        ext = "jpg" if kind == "image" else "mp4"
+        record: dict[str, Any] = {"id": file_id, "material_id": int(m["material_id"]), "format": ext,
+                                  "create_time": china_time(m["created_at"]), "filename": f"{m['title']}.{ext}"}
         view.library[kind].append(record)
         by_campaign[m["campaign_id"]].append({"kind": kind, "id": file_id, "material_id": int(m["material_id"])})
     for c in campaigns:
@@ -122,7 +105,8 @@ def _ocean(world: World, tables: dict[str, list[dict[str, Any]]], materials: dic
             "promotion_id": rng.randrange(7_100_000_000_000_000_000, 7_200_000_000_000_000_000),
             "project_id": int(c.campaign_id), "name": f"{c.name}-单元",
             "promotion_materials": {
-                "video_material_list": [{"video_id": f["id"], "material_id": f["material_id"]} for f in files if f["kind"] == "video"],
+                "video_material_list": [{"video_id": f["id"], "material_id": f["material_id"]}
+                                        for f in files if f["kind"] == "video"],
                 "image_material_list": [{"image_mode": "CREATIVE_IMAGE_MODE_LARGE",
                                          "images": [{"image_id": f["id"], "material_id": f["material_id"]}]}
                                         for f in files if f["kind"] == "image"],
@@ -156,7 +140,8 @@ def _xingtu(world: World, tables: dict[str, list[dict[str, Any]]], materials: di
         if not rows:
             continue
         demand_id = rng.randrange(7_200_000_000_000_000_000, 7_300_000_000_000_000_000)
-        view.demands.append({"demand_id": demand_id, "title": f"Lumière × {kol.name} 种草", "create_time": china_time(opened),
+        view.demands.append({"demand_id": demand_id, "title": f"Lumière × {kol.name} 种草",
+                             "create_time": china_time(opened),
                              "component_type": "STAR_VIDEO", "universal_settlement_type": "FIXED_PRICE"})
         orders = []
         for s in rows:
@@ -216,7 +201,8 @@ def _doudian(world: World, tables: dict[str, list[dict[str, Any]]], view: Douyin
 
 
 def _fans(tables: dict[str, list[dict[str, Any]]], view: DouyinView) -> None:
-    oaids = {link["right_value"]: link["left_value"] for link in tables["identity_links"] if link["left_type"] == "oaid"}
+    oaids = {link["right_value"]: link["left_value"] for link in tables["identity_links"]
+             if link["left_type"] == "oaid"}
     for link in tables["identity_links"]:
         if link["left_type"] == "douyin_openid" and link["right_type"] == "douyin_unionid":
             open_id = link["left_value"]

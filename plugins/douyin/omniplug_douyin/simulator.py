@@ -94,7 +94,7 @@ class DouyinSimulator(OceanRoutes, XingtuRoutes, OpenRoutes, DoudianRoutes, Simu
         super().__init__(seed=world.config.seed, clock=clock, host=host, port=port)
         self.world = world
         self.view = render_view(world)
-        self.media = MediaStore(world.config.seed, self.view.media, clock)
+        self.media = MediaStore(world, clock)
         self.app_id, self.app_secret, self.advertiser_id, self.star_id = APP_ID, APP_SECRET, ADVERTISER_ID, STAR_ID
         self.client_key, self.client_secret, self.open_id = CLIENT_KEY, CLIENT_SECRET, BRAND_OPEN_ID
         self.shop_app_key, self.shop_app_secret = SHOP_APP_KEY, SHOP_APP_SECRET
@@ -215,9 +215,11 @@ class DouyinSimulator(OceanRoutes, XingtuRoutes, OpenRoutes, DoudianRoutes, Simu
             "app_id": APP_ID, "secret": APP_SECRET, "access_token": self.ocean_tokens.initial_access,
             "refresh_token": self.ocean_tokens.initial_refresh, "advertiser_id": ADVERTISER_ID, "star_id": STAR_ID,
             "client_key": CLIENT_KEY, "client_secret": CLIENT_SECRET, "open_id": BRAND_OPEN_ID,
-            "open_access_token": self.open_tokens.initial_access, "open_refresh_token": self.open_tokens.initial_refresh,
+            "open_access_token": self.open_tokens.initial_access,
+            "open_refresh_token": self.open_tokens.initial_refresh,
             "shop_app_key": SHOP_APP_KEY, "shop_app_secret": SHOP_APP_SECRET,
-            "shop_access_token": self.shop_tokens.initial_access, "shop_refresh_token": self.shop_tokens.initial_refresh,
+            "shop_access_token": self.shop_tokens.initial_access,
+            "shop_refresh_token": self.shop_tokens.initial_refresh,
             "touch_events_path": self.touch_path,
         }
 

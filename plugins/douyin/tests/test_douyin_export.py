@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 from omniplug_douyin.export import ORDER_HEADERS, REPORT_HEADERS
 
+from omniplug.exports import write_export_file
 from omniplug.fields import CHINA_TZ
 from omniplug.plugins import PluginRegistry
 from omniplug.sync import import_file
@@ -40,31 +40,10 @@ def _order_rows(world: World) -> list[list[Any]]:
     return rows
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[Any]], encoding: str) -> Path:
-    with open(path, "w", encoding=encoding, newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def _write_xlsx(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(header)
-    for row in rows:
-        # Long ids are stored as text, as the back office writes them (a number would lose digits).
-        sheet.append([str(v) if isinstance(v, str) else v for v in row])
-    book.save(path)
-    return path
-
-
 def test_report_csv_import_matches_the_world(registry: PluginRegistry, world: World, tmp_path: Path,
                                             tables_of: Callable[..., Any], rows: Callable[..., Any]) -> None:
     """An Ocean Engine report download (UTF-8 with BOM) gives the world's paid spend rows."""
-    path = _write_csv(tmp_path / "报表.csv", list(REPORT_HEADERS), _report_rows(world), "utf-8-sig")
+    path = write_export_file(tmp_path / "报表.csv", list(REPORT_HEADERS), _report_rows(world))
     result = import_file(registry, "douyin", "ad_reports", path, out_dir=tmp_path / "out")
     assert not result.rejects
     spend = tables_of(tmp_path / "out", ("spend",))["spend"]
@@ -78,8 +57,9 @@ def test_order_export_import_matches_the_world(kind: str, registry: PluginRegist
                                                tables_of: Callable[..., Any], rows: Callable[..., Any]) -> None:
     """A Doudian order export (one row per sub-order) gives the world's orders, items and phone links."""
     header, data = list(ORDER_HEADERS), _order_rows(world)
-    path = (_write_xlsx(tmp_path / "订单.xlsx", header, data) if kind == "xlsx"
-            else _write_csv(tmp_path / "订单.csv", header, data, "gb18030"))
+    # Long ids are text cells in the XLSX, as the back office writes them (a number would lose digits).
+    path = write_export_file(tmp_path / ("订单.xlsx" if kind == "xlsx" else "订单.csv"), header, data,
+                             encoding="gb18030")
     result = import_file(registry, "douyin", "shop_orders", path, out_dir=tmp_path / "out")
     assert not result.rejects
     got = tables_of(tmp_path / "out", ("orders", "order_items", "identity_links"))
@@ -96,9 +76,9 @@ def test_a_bad_export_row_is_rejected_with_its_reason(registry: PluginRegistry, 
     """A row whose cost is not a yuan amount is rejected; the others land. Missing columns are named."""
     data = _report_rows(world)
     data[0][4] = "12.345"
-    path = _write_csv(tmp_path / "报表.csv", list(REPORT_HEADERS), data, "utf-8-sig")
+    path = write_export_file(tmp_path / "报表.csv", list(REPORT_HEADERS), data)
     result = import_file(registry, "douyin", "ad_reports", path, out_dir=tmp_path / "out")
     assert result.n_rejects == 1 and result.rows["spend"] == len(data) - 1
-    broken = _write_csv(tmp_path / "坏.csv", ["日期", "消耗(元)"], [["2026-10-01", "1.00"]], "utf-8-sig")
+    broken = write_export_file(tmp_path / "坏.csv", ["日期", "消耗(元)"], [["2026-10-01", "1.00"]])
     with pytest.raises(Exception, match="项目ID"):
         import_file(registry, "douyin", "ad_reports", broken, out_dir=tmp_path / "out2")

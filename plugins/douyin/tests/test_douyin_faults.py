@@ -93,7 +93,8 @@ class _RecordingStore(StateStore):
 
     def put_token(self, platform: str, token: TokenSet, account: str = "default") -> None:
         value = token.access_token.get_secret_value()
-        used = [r for r in self.simulator.requests if value in (r.headers.get("Access-Token"), r.query.get("access_token"))]
+        used = [r for r in self.simulator.requests
+                if value in (r.headers.get("Access-Token"), r.query.get("access_token"))]
         assert not used, "a refreshed token was used before it was saved"
         super().put_token(platform, token, account)
         self.saved.append(token)

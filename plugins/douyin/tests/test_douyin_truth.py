@@ -63,7 +63,8 @@ def test_material_uris_download_real_bytes_with_the_listed_md5(sim: DouyinSimula
     """Library URLs serve the file whose MD5 Ocean Engine listed; they expire after one simulated hour."""
     fetch(sim, config, "materials", out=tmp_path)
     materials = tables_of(tmp_path, ("materials",))["materials"].to_pylist()
-    listed = httpx.get(f"{sim.base_url}/open_api/2/file/image/get/", headers={"Access-Token": config.access_token.get_secret_value()},
+    listed = httpx.get(f"{sim.base_url}/open_api/2/file/image/get/",
+                       headers={"Access-Token": config.access_token.get_secret_value()},
                        params={"advertiser_id": config.advertiser_id, "page_size": 100}).json()["data"]["list"]
     md5 = {str(item["material_id"]): item["signature"] for item in listed}
     for kind, magic in (("image", b"\xff\xd8"), ("video", b"ftyp")):
@@ -79,7 +80,8 @@ def test_material_uris_download_real_bytes_with_the_listed_md5(sim: DouyinSimula
 def test_ids_above_2_53_stay_exact(sim: DouyinSimulator, config: DouyinConfig, world: World,
                                    fetch: Callable[..., Any], tables_of: Callable[..., Any], tmp_path: Path) -> None:
     """Ocean Engine sends material and event ids as JSON numbers above 2**53; they arrive digit for digit."""
-    raw = httpx.get(f"{sim.base_url}/open_api/2/file/video/get/", headers={"Access-Token": config.access_token.get_secret_value()},
+    raw = httpx.get(f"{sim.base_url}/open_api/2/file/video/get/",
+                    headers={"Access-Token": config.access_token.get_secret_value()},
                     params={"advertiser_id": config.advertiser_id}).text
     first = json.loads(raw)["data"]["list"][0]["material_id"]
     assert isinstance(first, int) and first > 2**53 and f'"material_id": {first}' in raw

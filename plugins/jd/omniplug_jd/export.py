@@ -7,29 +7,23 @@ field names, same codes), so :mod:`omniplug_jd.normalise` handles both. The
 writers do the inverse; tests and demos use them to make export files from
 the simulated world.
 
-CSV files are read as UTF-8 (with or without BOM) or, failing that, GB18030
-(Excel in China saves GBK). XLSX needs ``openpyxl``. Ids are kept as text:
-an id cell Excel stored as a number is refused by normalise, because above
-2**53 its digits are already lost.
+Reading the files (UTF-8 or GB18030 CSV, XLSX) is :mod:`omniplug.exports`.
+Ids are kept as text: an id cell Excel stored as a number is refused by
+normalise, because above 2**53 its digits are already lost.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from omniplug.errors import InvalidInputError
-from omniplug.rowmap import records_batch
+from omniplug.exports import decode_label, export_batches, group_lines, read_export_rows, write_export_file
 
-__all__ = ["HEADERS", "read_ad_reports", "read_orders", "read_touchpoints", "write_export"]
+__all__ = ["HEADERS", "LABELS", "read_ad_reports", "read_orders", "read_touchpoints", "write_export"]
 
-BATCH_ROWS = 1000
 Record = dict[str, Any]
 
 #: Chinese header -> raw field, per stream. Order headers prefixed ``item.`` belong to the line.
@@ -58,97 +52,28 @@ LABELS: dict[str, dict[str, Any]] = {
 }
 
 
-def _cell(value: Any) -> Any:
-    """An XLSX/CSV cell as the API would send it: blanks are null, dates are text."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value.strip() if isinstance(value, str) else value
-
-
-def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        yield from (list(line) for line in book.worksheets[0].iter_rows(values_only=True))
-    finally:
-        book.close()
-
-
-def _csv_rows(path: Path) -> Iterator[list[Any]]:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InvalidInputError(f"{path.name}: neither UTF-8 nor GB18030 text")
-    yield from csv.reader(io.StringIO(text))
-
-
-def _rows(path: Path, stream: str) -> Iterator[dict[str, Any]]:
-    """The data rows of a CSV or XLSX export as ``{header: cell}``, after checking its header row."""
-    lines = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
-    header = [str(h).strip() if h is not None else "" for h in next(lines, [])]
-    missing = [h for h in HEADERS[stream] if h not in header]
-    if missing:
-        raise InvalidInputError(f"{path.name} is not a JD {stream} export: missing columns {', '.join(missing)}")
-    for line in lines:
-        cells = [_cell(c) for c in line]
-        if any(c is not None for c in cells):
-            # Spreadsheet rows may stop at their last filled cell.
-            yield dict(zip(header, cells + [None] * (len(header) - len(cells)), strict=False))
-
-
-def _record(stream: str, row: dict[str, Any]) -> Record:
-    out: Record = {}
-    for header, field in HEADERS[stream].items():
-        value = row.get(header)
-        labels = LABELS.get(field.removeprefix("item."))
+def _records(path: Path, stream: str) -> Iterator[Record]:
+    """The rows of a ``stream`` export with the API's field names and codes."""
+    for row in read_export_rows(path, headers=HEADERS[stream], kind=f"a JD {stream} export"):
         # An unknown label passes through: normalise rejects that one record with the reason.
-        out[field] = labels.get(value, value) if labels and value is not None else value
-    return out
-
-
-def _batches(records: Iterable[Record]) -> Iterator[pa.RecordBatch]:
-    chunk: list[Record] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) == BATCH_ROWS:
-            yield records_batch(chunk)
-            chunk = []
-    if chunk:
-        yield records_batch(chunk)
-
-
-def _flat(path: Path, stream: str) -> Iterator[Record]:
-    return (_record(stream, row) for row in _rows(path, stream))
+        yield {field: decode_label(LABELS[name], value) if (name := field.removeprefix("item.")) in LABELS else value
+               for field, value in row.items()}
 
 
 def read_ad_reports(path: Path) -> Iterator[pa.RecordBatch]:
     """Read a 京准通 report export (日期, 计划ID, 创意ID, 展现数, 点击数, 总花费, ...)."""
-    return _batches(_flat(path, "ad_reports"))
+    return export_batches(_records(path, "ad_reports"))
 
 
 def read_touchpoints(path: Path) -> Iterator[pa.RecordBatch]:
     """Read a 数坊 crowd behaviour export (事件ID, 用户PIN, 行为时间, 行为类型, 流量来源, ...)."""
-    return _batches(_flat(path, "touchpoints"))
+    return export_batches(_records(path, "touchpoints"))
 
 
 def read_orders(path: Path) -> Iterator[pa.RecordBatch]:
     """Read a 商家后台 order export (one row per order line) into ``orderInfo`` records."""
-    orders: dict[Any, Record] = {}
-    for flat in _flat(path, "orders"):
-        order = orders.setdefault(flat["orderId"], {k: v for k, v in flat.items() if not k.startswith("item.")}
-                                  | {"itemInfoList": []})
-        order["itemInfoList"].append({k.removeprefix("item."): v for k, v in flat.items() if k.startswith("item.")})
-    return _batches(orders.values())
+    return export_batches(group_lines(_records(path, "orders"), key="orderId", line_prefix="item.",
+                                      lines="itemInfoList"))
 
 
 def _flat_rows(stream: str, records: Iterable[Record]) -> Iterator[Record]:
@@ -169,7 +94,7 @@ def write_export(stream: str, records: Iterable[Record], path: Path, *, encoding
     """
     headers = HEADERS[stream]
     reverse = {field: {code: label for label, code in labels.items()} for field, labels in LABELS.items()}
-    table: list[list[str | None]] = [list(headers)]
+    table: list[list[str | None]] = []
     for row in _flat_rows(stream, records):
         cells = []
         for field in headers.values():
@@ -177,15 +102,4 @@ def write_export(stream: str, records: Iterable[Record], path: Path, *, encoding
             value = reverse.get(field.removeprefix("item."), {}).get(value, value)
             cells.append(None if value is None else str(value))
         table.append(cells)
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(stream)
-        for cells in table:
-            sheet.append(cells)
-        book.save(path)
-        return path
-    with open(path, "w", encoding=encoding, newline="") as fh:
-        csv.writer(fh).writerows([[c if c is not None else "" for c in cells] for cells in table])
-    return path
+    return write_export_file(path, list(headers), table, encoding=encoding)

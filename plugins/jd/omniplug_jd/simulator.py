@@ -28,7 +28,7 @@ from omniplug.testing.simulator import (
     route,
 )
 from omniplug.world import World, WorldConfig, build_world
-from omniplug_jd import sim_media
+from omniplug.world.media_server import MediaLibrary
 from omniplug_jd.client import GATEWAY_PATH, response_key, sign
 from omniplug_jd.sim_api import METHODS, ArgumentError
 from omniplug_jd.sim_render import render
@@ -82,7 +82,7 @@ class JdSimulator(SimulatorBase):
         self.world = world
         self.max_page_size = max_page_size
         self.max_skew_seconds = max_skew_seconds
-        self._media = sim_media.MediaCache(world)
+        self._media = MediaLibrary(world, "jd")
         self.rendered = render(world, lambda material_id: f"{self.base_url}/media/{self._media.file_name(material_id)}")
         self.initial_access_token = f"jd-at-{pysecrets.token_hex(8)}"
         self.initial_refresh_token = f"jd-rt-{pysecrets.token_hex(8)}"
@@ -240,8 +240,7 @@ class JdSimulator(SimulatorBase):
         """``GET /media/<creativeId>.<ext>``: the creative's bytes, as JD's image CDN serves them."""
         if request.method != "GET" or not request.path.startswith("/media/"):
             return None
-        found = self._media.get(request.path.removeprefix("/media/"))
+        found = self._media.find(request.path.removeprefix("/media/"))
         if found is None:
             return SimResponse.text("404 Not Found", status=404)
-        data, content_type = found
-        return SimResponse.bytes(data, content_type=content_type)
+        return SimResponse.bytes(found.data, content_type=found.media_type)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,9 +17,8 @@ from omniplug_jd.plugin import JdConfig
 from omniplug_jd.simulator import APP_SECRET, JdSimulator
 
 from omniplug.plugins import PluginRegistry
-from omniplug.state import STATE_FILENAME
 from omniplug.sync import sync_stream
-from omniplug.testing import Clock
+from omniplug.testing import Clock, committed_parts
 from omniplug.world import World
 
 OMNIPLUG = [sys.executable, "-m", "omniplug.cli"]
@@ -61,17 +59,6 @@ def test_fetch_orders_from_the_command_line(live_simulator: JdSimulator, world: 
     assert pq.read_table(out / "order_items.parquet").num_rows == world.slice("jd")["order_items"].num_rows
 
 
-def _committed_parts(out: Path) -> int:
-    db = out / STATE_FILENAME
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(db, timeout=1) as conn:
-            return int(conn.execute("SELECT count(*) FROM parts").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
-
-
 def test_kill_9_between_pages_then_resume_gives_the_same_tables(
         live_simulator: JdSimulator, registry: PluginRegistry, world: World, tmp_path: Path) -> None:
     config = _pipeline(tmp_path / "pipeline.toml", live_simulator)
@@ -85,11 +72,11 @@ def test_kill_9_between_pages_then_resume_gives_the_same_tables(
     proc = subprocess.Popen([*OMNIPLUG, "fetch", "jd", "touchpoints", "--config", str(config), *WINDOW,
                              "--out", str(killed)], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while _committed_parts(killed) == 0 and time.monotonic() < deadline and proc.poll() is None:
+    while committed_parts(killed) == 0 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert _committed_parts(killed) > 0, "the run should have committed its first page before the kill"
+    assert committed_parts(killed) > 0, "the run should have committed its first page before the kill"
     live_simulator.faults.clear()
 
     # No --since: the run resumes from the cursor saved after the first page.

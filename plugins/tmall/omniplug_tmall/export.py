@@ -4,32 +4,26 @@ Brands download these by hand: the order line report of 千牛 (one row per
 sub-order, order columns repeated), the member list of the 客户运营平台, the
 万相台 report and the 达摩盘 (Databank) touch export. Each reader maps the
 Chinese headers onto the field names of the matching TOP API, so the
-records go through the same mappers as fetched ones. CSV files are read as
-UTF-8 (with or without BOM) or GB18030, the encoding 千牛 writes; Excel's
-``="..."`` guard around long numbers is removed.
+records go through the same mappers as fetched ones. Reading the files
+(GB18030 CSV as 千牛 writes it, Excel's ``="..."`` guards, XLSX) is
+:mod:`omniplug.exports`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from omniplug.errors import InvalidInputError
-from omniplug.rowmap import records_batch
+from omniplug.exports import day_text, decode_label, export_batches, group_lines, read_export_rows
 
 __all__ = [
-    "ACTION_NAMES", "AD_REPORT_HEADERS", "BATCH_ROWS", "MEMBER_HEADERS", "ORDER_HEADERS", "SCENE_NAMES",
+    "ACTION_NAMES", "AD_REPORT_HEADERS", "MEMBER_HEADERS", "ORDER_HEADERS", "SCENE_NAMES",
     "STATUS_NAMES", "TOUCH_HEADERS", "TRAFFIC_NAMES", "read_ad_reports", "read_members", "read_orders",
-    "read_rows", "read_touchpoints",
+    "read_touchpoints",
 ]
-
-BATCH_ROWS = 1000
 
 #: 千牛 order line report header -> TOP field (``orders.*`` are sub-order fields).
 ORDER_HEADERS = {
@@ -60,124 +54,43 @@ TRAFFIC_NAMES = {"广告展示": "display", "广告搜索": "search", "自然流
 Row = dict[str, Any]
 
 
-def _clean(value: Any) -> Any:
-    """A cell as the API would send it: Excel guards stripped, blanks as ``None``, datetimes as TOP text."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if not isinstance(value, str):
-        return value
-    text = value.strip().lstrip("\t'")
-    if text.startswith('="') and text.endswith('"'):
-        text = text[2:-1]
-    return text or None
-
-
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInputError("the CSV file is neither UTF-8 nor GB18030 text")
-
-
-def read_rows(path: Path) -> Iterator[Row]:
-    """The data rows of a CSV or XLSX export as ``{header: value}`` (first non-empty row = headers)."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            lines: Iterable[Any] = list(book.worksheets[0].iter_rows(values_only=True))
-        finally:
-            book.close()
-    elif suffix in (".csv", ".txt"):
-        lines = csv.reader(io.StringIO(_decode(path.read_bytes())))
-    else:
-        raise InvalidInputError(f"{path.name}: unsupported export format {suffix!r}; expected .csv or .xlsx")
-    header: list[str] | None = None
-    for line in lines:
-        cells = [_clean(c) for c in line]
-        if header is None:
-            if any(c is not None for c in cells):
-                header = [str(c) if c is not None else "" for c in cells]
-            continue
-        if any(c is not None for c in cells):
-            yield dict(zip(header, cells, strict=False))
-
-
-def _fields(path: Path, headers: Mapping[str, str], required: Iterable[str]) -> Iterator[Row]:
-    """Rows with TOP field names; a missing required header is an error naming what is expected."""
-    checked = False
-    for row in read_rows(path):
-        if not checked:
-            missing = [h for h in required if h not in row]
-            if missing:
-                raise InvalidInputError(f"{path.name}: missing columns {missing}; this export needs "
-                                        f"{', '.join(headers)}")
-            checked = True
-        yield {field: row.get(header) for header, field in headers.items()}
-
-
-def _batches(records: Iterable[Row]) -> Iterator[pa.RecordBatch]:
-    chunk: list[Row] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) >= BATCH_ROWS:
-            yield records_batch(chunk)
-            chunk = []
-    if chunk:
-        yield records_batch(chunk)
-
-
-def _mapped(table: Mapping[str, str], value: Any) -> Any:
-    """A Chinese label through ``table``; unknown labels pass through (normalise names them)."""
-    return table.get(value, value) if isinstance(value, str) else value
+def _trade(trade: Row) -> Row:
+    """A regrouped order line report row as a TOP trade (status decoded, lines under ``orders.order``)."""
+    status = trade["status"]
+    if status == "交易关闭":
+        status = "TRADE_CLOSED" if trade["pay_time"] else "TRADE_CLOSED_BY_TAOBAO"
+    lines = trade.pop("lines")
+    return {**trade, "status": decode_label(STATUS_NAMES, status), "orders": {"order": lines}}
 
 
 def read_orders(path: Path) -> Iterator[pa.RecordBatch]:
     """The 千牛 order line report: rows grouped into trades with their ``orders.order`` lines."""
-    trades: dict[str, Row] = {}
-    for row in _fields(path, ORDER_HEADERS, ("订单编号", "订单状态", "买家实际支付金额", "订单创建时间")):
-        key = str(row["tid"])
-        trade = trades.get(key)
-        if trade is None:
-            status = row["status"]
-            if status == "交易关闭":
-                status = "TRADE_CLOSED" if row["pay_time"] else "TRADE_CLOSED_BY_TAOBAO"
-            trade = {k: v for k, v in row.items() if not k.startswith("orders.")}
-            trade.update(status=_mapped(STATUS_NAMES, status), orders={"order": []})
-            trades[key] = trade
-        if row.get("orders.oid") is not None:
-            trade["orders"]["order"].append({k.removeprefix("orders."): v for k, v in row.items()
-                                             if k.startswith("orders.")})
-    yield from _batches(trades.values())
+    rows = read_export_rows(path, headers=ORDER_HEADERS, kind="a 千牛 order report",
+                            required=("订单编号", "订单状态", "买家实际支付金额", "订单创建时间"))
+    return export_batches(_trade(t) for t in group_lines(rows, key="tid", line_prefix="orders.", lines="lines"))
 
 
-def _flat(headers: Mapping[str, str], required: tuple[str, ...],
+def _flat(headers: Mapping[str, str], required: tuple[str, ...], kind: str,
           fix: Callable[[Row], Row]) -> Callable[[Path], Iterator[pa.RecordBatch]]:
     def read(path: Path) -> Iterator[pa.RecordBatch]:
-        yield from _batches(fix(row) for row in _fields(path, headers, required))
+        return export_batches(fix(row) for row in read_export_rows(path, headers=headers, required=required,
+                                                                   kind=kind))
 
     return read
 
 
 def _report_row(row: Row) -> Row:
-    day = row["log_date"]
-    return {**row, "log_date": day[:10] if isinstance(day, str) else day, "biz_code": _mapped(SCENE_NAMES, row["scene"])}
+    return {**row, "log_date": day_text(row["log_date"]), "biz_code": decode_label(SCENE_NAMES, row["scene"])}
 
 
 def _touch_row(row: Row) -> Row:
-    return {**row, "action_type": _mapped(ACTION_NAMES, row["action_type"]),
-            "traffic_type": _mapped(TRAFFIC_NAMES, row["traffic_type"])}
+    return {**row, "action_type": decode_label(ACTION_NAMES, row["action_type"]),
+            "traffic_type": decode_label(TRAFFIC_NAMES, row["traffic_type"])}
 
 
 #: The 客户运营平台 member list.
-read_members = _flat(MEMBER_HEADERS, ("会员OUID", "入会时间"), lambda row: row)
+read_members = _flat(MEMBER_HEADERS, ("会员OUID", "入会时间"), "a 客户运营平台 member list", lambda row: row)
 #: The 万相台 daily report (one row per day x campaign x creative).
-read_ad_reports = _flat(AD_REPORT_HEADERS, ("日期", "计划ID", "花费"), _report_row)
+read_ad_reports = _flat(AD_REPORT_HEADERS, ("日期", "计划ID", "花费"), "a 万相台 report", _report_row)
 #: The 达摩盘 (Databank) touch export.
-read_touchpoints = _flat(TOUCH_HEADERS, ("触点ID", "OUID", "行为类型", "行为时间"), _touch_row)
+read_touchpoints = _flat(TOUCH_HEADERS, ("触点ID", "OUID", "行为类型", "行为时间"), "a 达摩盘 touch export", _touch_row)

@@ -8,12 +8,11 @@ does; XLSX files keep long numbers as text cells.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from omniplug.exports import write_export_file
 from omniplug_tmall.export import (
     ACTION_NAMES,
     AD_REPORT_HEADERS,
@@ -29,7 +28,6 @@ from omniplug_tmall.sim_render import ShopData
 __all__ = ["EXPORT_STREAMS", "export_rows", "write_export"]
 
 Row = dict[str, Any]
-_LONG = 15  # digits from which Excel would mangle a number: those go out as text
 _STATUS_TEXT = {code: text for text, code in STATUS_NAMES.items()} | {
     "TRADE_CLOSED": "交易关闭", "TRADE_CLOSED_BY_TAOBAO": "交易关闭"}
 _SCENE_TEXT = {code: text for text, code in SCENE_NAMES.items()}
@@ -81,34 +79,8 @@ def export_rows(data: ShopData, stream: str) -> tuple[list[str], list[Row]]:
     return headers, list(rows(data))
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int) and len(str(value)) >= _LONG:
-        return f'="{value}"'
-    return str(value)
-
-
-def _xlsx_cell(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and len(str(value)) >= _LONG else value
-
-
 def write_export(data: ShopData, stream: str, path: Path) -> Path:
     """Write ``stream``'s export to ``path`` (``.csv``: GB18030; ``.xlsx``: one sheet)."""
     headers, rows = export_rows(data, stream)
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.append(headers)
-        for row in rows:
-            sheet.append([_xlsx_cell(row.get(h)) for h in headers])
-        book.save(path)
-        return path
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(headers)
-    writer.writerows([_csv_cell(row.get(h)) for h in headers] for row in rows)
-    path.write_bytes(buf.getvalue().encode("gb18030"))
-    return path
+    return write_export_file(path, headers, ([row.get(h) for h in headers] for row in rows), encoding="gb18030",
+                             guard_long_numbers=True)

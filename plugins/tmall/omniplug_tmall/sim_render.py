@@ -117,7 +117,8 @@ def _members(world: World, s: dict[str, Any]) -> list[Record]:
             continue
         ouid = link["left_value"]
         joined = china_stamp(link["observed_at"])
-        member = members.setdefault(ouid, {"ouid": ouid, "buyer_nick": f"{ouid[2]}**", "grade": 1 + int(ouid[-1], 16) % 3,
+        member = members.setdefault(ouid, {"ouid": ouid, "buyer_nick": f"{ouid[2]}**",
+                                           "grade": 1 + int(ouid[-1], 16) % 3,
                                            "status": "normal", "join_time": joined, "gmt_modified": joined})
         if link["right_type"] == "phone_sha256":
             member["mobile"] = phones[link["right_value"]]

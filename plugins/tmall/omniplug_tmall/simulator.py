@@ -23,10 +23,10 @@ from urllib.parse import urlencode
 from omniplug.fields import CHINA_TZ
 from omniplug.testing import Clock, SimRequest, SimResponse, SimulatorBase, route
 from omniplug.world import World, WorldConfig, build_world
-from omniplug_tmall.client import TIME_FORMAT, response_key
+from omniplug.world.media_server import MediaLibrary
+from omniplug_tmall.client import PLATFORM, TIME_FORMAT, response_key
 from omniplug_tmall.signing import SIGN_METHODS, sign
 from omniplug_tmall.sim_export import write_export
-from omniplug_tmall.sim_media import MediaShelf
 from omniplug_tmall.sim_methods import TopFault, TopMethods
 from omniplug_tmall.sim_render import SHOP_NICK, render_shop
 
@@ -37,6 +37,8 @@ APP_SECRET = "sim-tmall-secret-7d1f"
 SESSION_LIFETIME = timedelta(days=1)
 REFRESH_LIFETIME = timedelta(days=30)
 SKEW = timedelta(minutes=10)
+#: The shop's brand, printed on Tmall's edits of the creatives.
+MEDIA_BRAND = "Lumière"
 #: Which record of each stream :meth:`TmallSimulator.inject_malformed` breaks, and how.
 _CORRUPT: dict[str, tuple[str, Any]] = {
     "orders": ("created", "2026-13-45 99:00:00"), "members": ("join_time", "not a time"),
@@ -64,7 +66,7 @@ class TmallSimulator(SimulatorBase, TopMethods):
         super().__init__(seed=seed, clock=clock, host=host, port=port)
         self.world = world
         self.data = render_shop(world)
-        self.media = MediaShelf(world)
+        self.media = MediaLibrary(world, PLATFORM, brand=MEDIA_BRAND)
         self.qps = qps
         self.initial_session = "6100e2" + pysecrets.token_hex(14)
         self.initial_refresh = "6102a9" + pysecrets.token_hex(14)
@@ -163,7 +165,7 @@ class TmallSimulator(SimulatorBase, TopMethods):
     def material_record(self, material: dict[str, Any]) -> dict[str, Any]:
         """A material with its media URL on this simulator."""
         kind = "video_url" if material["material_type"] == 2 else "img_url"
-        return {**material, kind: f"{self.base_url}{self.media.path(material['material_id'])}"}
+        return {**material, kind: f"{self.base_url}/media/{self.media.file_name(material['material_id'])}"}
 
     # -- the gateway ------------------------------------------------------------------
 
@@ -302,11 +304,10 @@ class TmallSimulator(SimulatorBase, TopMethods):
     def fallback(self, request: SimRequest) -> SimResponse | None:
         """``GET /media/<material_id>.<ext>``: the creative's bytes (rendered once, then cached)."""
         if request.method in ("GET", "HEAD") and request.path.startswith("/media/"):
-            found = self.media.get(request.path)
+            found = self.media.find(request.path.removeprefix("/media/"))
             if found is None:
                 return SimResponse.json({"error": f"no media at {request.path}"}, 404)
-            data, content_type = found
-            return SimResponse.bytes(data, content_type)
+            return SimResponse.bytes(found.data, found.media_type)
         return None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,8 +19,7 @@ from omniplug_tmall.simulator import APP_SECRET, TmallSimulator
 
 from omniplug.fields import CHINA_TZ
 from omniplug.schema import PRIMARY_KEYS
-from omniplug.state import STATE_FILENAME
-from omniplug.testing import Clock
+from omniplug.testing import Clock, committed_parts
 from omniplug.world import World, WorldConfig, build_world
 
 OMNIPLUG = [sys.executable, "-m", "omniplug.cli"]
@@ -81,17 +79,6 @@ def test_cli_fetch_writes_the_tables_and_a_second_run_finds_nothing_new(
     assert any(b"taobao.trades.sold.increment.get" in r.body for r in live_sim.requests)
 
 
-def _committed_parts(out: Path) -> int:
-    db = out / STATE_FILENAME
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(db, timeout=1) as conn:
-            return int(conn.execute("SELECT count(*) FROM parts").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
-
-
 def test_kill_9_between_pages_then_resume_gives_the_same_tables(
     live_sim: TmallSimulator, live_world: World, tmp_path: Path
 ) -> None:
@@ -101,9 +88,9 @@ def test_kill_9_between_pages_then_resume_gives_the_same_tables(
     proc = _fetch(config, out, *_window(live_world))
     try:
         deadline = time.monotonic() + 60
-        while _committed_parts(out) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        while committed_parts(out) < 2 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
-        assert _committed_parts(out) >= 2, "the run never committed its first pages"
+        assert committed_parts(out) >= 2, "the run never committed its first pages"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     finally:

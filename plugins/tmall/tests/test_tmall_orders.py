@@ -55,7 +55,8 @@ def test_sold_get_checks_its_arguments(
 
 def test_increment_windows_are_at_most_one_day(top_call: TopCall, sim: TmallSimulator) -> None:
     now = sim.clock.now()
-    ok = top_call("taobao.trades.sold.increment.get", fields=FIELDS, start_modified=china_stamp(now - timedelta(days=1)),
+    ok = top_call("taobao.trades.sold.increment.get", fields=FIELDS,
+                  start_modified=china_stamp(now - timedelta(days=1)),
                   end_modified=china_stamp(now))
     assert "trades_sold_increment_get_response" in ok
     wide = top_call("taobao.trades.sold.increment.get", fields=FIELDS,

@@ -10,23 +10,19 @@ are ignored):
 Each row becomes the same raw record the ads API returns, so the import
 goes through the ``ad_reports`` normalise. Ids are read as text: a long id
 saved as an Excel number has already lost digits, and normalise rejects it.
-CSV files may be UTF-8 (with or without BOM) or GB18030, as Excel on a
-Chinese Windows saves them.
+Reading the files (UTF-8 or GB18030 CSV, XLSX) is :mod:`omniplug.exports`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from omniplug.errors import InvalidInputError
-from omniplug_weibo.walks import raw_batch
+from omniplug.exports import day_text, export_batches, read_export_rows
 
 __all__ = ["CREATIVE_HEADERS", "KOL_HEADERS", "read_ad_report_export"]
 
@@ -40,60 +36,30 @@ KOL_HEADERS = {
     "订单ID": "order_id", "发布日期": "publish_date", "博主UID": "kol_uid", "博主昵称": "kol_name",
     "博文ID": "mid", "订单金额(元)": "price", "阅读数": "read_count", "互动数": "interact_count",
 }
-BATCH_ROWS = 1000
+_OPTIONAL = {"计划名称", "博主昵称"}
+_DAYS = ("date", "publish_date")
 
 
-def _read_csv(path: Path) -> list[list[Any]]:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
-    raise InvalidInputError(f"{path.name}: neither UTF-8 nor GB18030 text")
+def _read(path: Path, headers: dict[str, str], kind: str) -> Iterator[dict[str, Any]]:
+    return read_export_rows(path, headers=headers, required=[h for h in headers if h not in _OPTIONAL], kind=kind)
 
 
-def _read_xlsx(path: Path) -> list[list[Any]]:
+def _rows(path: Path) -> Iterator[dict[str, Any]]:
+    """The rows of either report, told apart by their headers."""
+    kol = _read(path, KOL_HEADERS, "a 微任务 KOL order export")
     try:
-        from openpyxl import load_workbook
-    except ImportError as exc:  # an optional dependency: CSV works without it
-        raise InvalidInputError(f"{path.name}: reading XLSX needs openpyxl (pip install openpyxl)") from exc
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = [list(row) for row in book.active.iter_rows(values_only=True)]
-    finally:
-        book.close()
-    return [row for row in rows if any(cell not in (None, "") for cell in row)]
-
-
-def _header_map(header: Sequence[Any], path: Path) -> dict[int, str]:
-    names = [str(h).strip() if h is not None else "" for h in header]
-    for known in (KOL_HEADERS, CREATIVE_HEADERS):  # KOL first: both have 博文ID
-        required = [h for h in known if h not in ("计划名称", "博主昵称")]
-        if all(h in names for h in required):
-            return {i: known[name] for i, name in enumerate(names) if name in known}
-    raise InvalidInputError(
-        f"{path.name}: not a 粉丝通 or 微任务 export; expected the headers "
-        f"{', '.join(CREATIVE_HEADERS)} or {', '.join(KOL_HEADERS)}, found {', '.join(names)}"
-    )
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):  # an Excel date cell
-        return (value.date() if isinstance(value, datetime) else value).isoformat()
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
+        first = next(kol, None)
+    except InvalidInputError:
+        # Not KOL orders, so it must be the creative report; the error then names its missing columns.
+        yield from _read(path, CREATIVE_HEADERS, "a 粉丝通 creative report or a 微任务 KOL order export "
+                                                  f"(whose headers are {', '.join(KOL_HEADERS)})")
+        return
+    if first is not None:
+        yield first
+        yield from kol
 
 
 def read_ad_report_export(path: Path) -> Iterator[pa.RecordBatch]:
     """Read a 粉丝通 or 微任务 export (``.csv`` or ``.xlsx``) into raw ``ad_reports`` batches."""
-    rows = _read_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
-    if not rows:
-        raise InvalidInputError(f"{path.name}: the file is empty")
-    columns = _header_map(rows[0], path)
-    records = [{field: _cell(row[i]) if i < len(row) else None for i, field in columns.items()} for row in rows[1:]]
-    for start in range(0, len(records), BATCH_ROWS):
-        yield raw_batch(records[start:start + BATCH_ROWS])
+    # Excel keeps a date column as date-times at midnight: the reports mean the day.
+    return export_batches({k: day_text(v) if k in _DAYS else v for k, v in row.items()} for row in _rows(path))

@@ -177,7 +177,8 @@ def _engagement(view: WeiboView, touches: list[Record], text_posts: list[Record]
         if kind in ("impression", "like"):
             mid = int(t["material_id"]) if t["material_id"] else (None if t["campaign_id"] else post["id"])
             view.interactions.append({
-                "id": record_id, "idstr": str(record_id), "uid": uid, "action": "exposure" if kind == "impression" else "like",
+                "id": record_id, "idstr": str(record_id), "uid": uid,
+                "action": "exposure" if kind == "impression" else "like",
                 "time": china_wall(t["event_time"]), "mid": mid,
                 "campaign_id": int(t["campaign_id"]) if t["campaign_id"] else None,
             })

@@ -158,7 +158,8 @@ class WeiboSimulator(SimulatorBase):
     # -- gate -----------------------------------------------------------------------------
 
     def _admit(self, req: SimRequest, *, ads: bool, count: bool = True) -> Grant:
-        fail = (lambda c, m, s=400: ads_error(c, m, s)) if ads else (lambda c, m, s=400: open_api_error(req.path, c, m, s))
+        fail = ((lambda c, m, s=400: ads_error(c, m, s)) if ads
+                else (lambda c, m, s=400: open_api_error(req.path, c, m, s)))
         token = token_of(req, ads=ads)
         if token is None:
             raise _Refused(fail(10006, "source paramter(appkey) is missing"))
@@ -234,7 +235,8 @@ class WeiboSimulator(SimulatorBase):
         if uid not in (None, "", str(grant.uid)):
             raise _Refused(open_api_error(req.path, 21335, "request uid's value must be the current user"))
         posts = [self._with_pictures(p) for p in self._window(req, self.view.statuses)]
-        self._corrupt("statuses", posts, lambda p: p.get("original_pic"), "created_at", "Tue Feb 30 25:61:00 +0800 2026")
+        self._corrupt("statuses", posts, lambda p: p.get("original_pic"), "created_at",
+                      "Tue Feb 30 25:61:00 +0800 2026")
         return self._timeline("statuses", posts, len(self.view.statuses))
 
     @route("GET", "/2/comments/show.json")

@@ -24,7 +24,8 @@ from omniplug.context import FetchContext
 from omniplug.cursor import with_cursor
 from omniplug.fields import CHINA_TZ
 from omniplug.http import Page, PlatformClient, paginate_pages
-from omniplug_weibo.walks import Timeline, raw_batch, walk_timelines
+from omniplug.rowmap import records_batch
+from omniplug_weibo.walks import Timeline, walk_timelines
 
 __all__ = ["ADS_PATHS", "fetch_ad_reports", "fetch_engagements", "fetch_statuses"]
 
@@ -190,7 +191,7 @@ def fetch_ad_reports(ctx: FetchContext, ads: PlatformClient, now: datetime) -> I
             for page in pages:
                 state = {"window": window, "chunk": chunk.isoformat(), "report": kind,
                          "next_page": page.next_page_no, "collected": page.collected}
-                yield with_cursor(raw_batch(page.items), state)
+                yield with_cursor(records_batch(page.items), state)
         chunk = chunk_end + timedelta(days=1)
-    yield with_cursor(raw_batch([]), {"watermark": last.isoformat()})
+    yield with_cursor(records_batch([]), {"watermark": last.isoformat()})
 

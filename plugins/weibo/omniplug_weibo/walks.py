@@ -30,7 +30,7 @@ from omniplug.fields import china_time_to_utc
 from omniplug.http import paginate_id_window
 from omniplug.rowmap import records_batch
 
-__all__ = ["Timeline", "in_window", "raw_batch", "walk_timelines"]
+__all__ = ["Timeline", "in_window", "walk_timelines"]
 
 Record = dict[str, Any]
 
@@ -48,17 +48,6 @@ class Timeline:
     key: str
     fetch: Callable[[int, int | None], list[Record]]
     time_field: str = "created_at"
-
-
-def raw_batch(records: Sequence[Mapping[str, Any]]) -> pa.RecordBatch:
-    """Raw records as one batch, every field kept.
-
-    Weibo leaves fields out of records that do not have them (an original
-    post has no ``retweeted_status``); ``records_batch`` infers the columns
-    from the first record, so every record is given every field first.
-    """
-    names = list(dict.fromkeys(key for record in records for key in record))
-    return records_batch([{name: record.get(name) for name in names} for record in records])
 
 
 def in_window(record: Mapping[str, Any], field: str, since: datetime | None, until: datetime | None) -> bool:
@@ -114,7 +103,7 @@ def walk_timelines(
                 newest_kept = max(newest_kept or 0, *(_record_id(r) for r in kept))
             walk = {"key": timeline.key, "since_id": str(since_id), "next_max_id": str(page.next_max_id),
                     "newest_id": str(newest)}
-            yield with_cursor(raw_batch(kept), {"since": seen, "walk": walk})
+            yield with_cursor(records_batch(kept), {"since": seen, "walk": walk})
             unsaved = False
         # After a window, the next run starts after the newest record *inside* it: Weibo's ids grow
         # with time, so records after the window keep larger ids and are fetched then.
@@ -123,4 +112,4 @@ def walk_timelines(
             seen[timeline.key] = str(last)
             unsaved = True
     if unsaved or pending is not None:
-        yield with_cursor(raw_batch([]), {"since": seen, "walk": None})
+        yield with_cursor(records_batch([]), {"since": seen, "walk": None})

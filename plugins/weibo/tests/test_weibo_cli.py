@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from omniplug_weibo.simulator import WeiboSimulator
 
-from omniplug.state import STATE_FILENAME
+from omniplug.testing import committed_parts
 from omniplug.world import World
 
 OMNIPLUG = [sys.executable, "-m", "omniplug.cli"]
@@ -55,17 +54,6 @@ def test_fetch_ad_reports_for_a_window_writes_spend(served: WeiboSimulator, trut
     assert pq.read_table(out / "spend.parquet").equals(truth("spend"))
 
 
-def _committed_parts(out: Path) -> int:
-    db = out / STATE_FILENAME
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(db, timeout=1) as conn:
-            return int(conn.execute("SELECT count(*) FROM parts").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
-
-
 def test_kill_9_mid_walk_then_resume_gives_the_worlds_touchpoints(
     served: WeiboSimulator, truth: Callable[[str], pa.Table], tmp_path: Path,
 ) -> None:
@@ -76,11 +64,11 @@ def test_kill_9_mid_walk_then_resume_gives_the_worlds_touchpoints(
                             env={**os.environ, TOKEN_ENV: served.initial_token, "OMNIPLUG_LOAD_PLUGINS": "weibo"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while _committed_parts(out) < 2 and time.monotonic() < deadline and proc.poll() is None:
+    while committed_parts(out) < 2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert _committed_parts(out) >= 2, "the run should have committed pages before the kill"
+    assert committed_parts(out) >= 2, "the run should have committed pages before the kill"
     assert not (out / "touchpoints.parquet").exists(), "the kill should land before the walk finished"
     served.faults.clear()
     _run(served, "fetch", "weibo", "engagements", "--config", str(config), "--out", str(out))

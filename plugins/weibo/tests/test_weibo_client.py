@@ -45,7 +45,8 @@ def test_open_api_and_ads_error_codes_are_classified(code: int, kind: type) -> N
 
 
 def test_rate_limits_wait_until_the_top_of_the_next_hour() -> None:
-    error = client.make_classify(lambda: NOW)(_response({"error_code": 10023, "error": "User requests out of rate limit!"}))
+    limited = _response({"error_code": 10023, "error": "User requests out of rate limit!"})
+    error = client.make_classify(lambda: NOW)(limited)
     assert isinstance(error, ThrottledError) and error.retry_after == 41  # 40 s to 04:00 UTC, plus 1 s of margin
     assert client.seconds_to_next_hour(NOW.replace(minute=0, second=0)) == 3601
     # China is UTC+8 all year: the hour turns at the same instant in both.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,6 +10,7 @@ from omniplug_weibo.export import CREATIVE_HEADERS, KOL_HEADERS
 from omniplug_weibo.simulator import WeiboSimulator
 
 from omniplug.errors import InvalidInputError
+from omniplug.exports import write_export_file
 from omniplug.sync import import_file
 
 
@@ -22,14 +22,6 @@ def _rows(sim: WeiboSimulator) -> tuple[list[list[str]], list[list[str]]]:
     return creative, kol
 
 
-def _write_csv(path: Path, headers: list[str], rows: list[list[str]], encoding: str) -> Path:
-    with open(path, "w", encoding=encoding, newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(headers)
-        writer.writerows(rows)
-    return path
-
-
 def _spend(out: Path) -> pa.Table:
     import pyarrow.parquet as pq
 
@@ -39,8 +31,8 @@ def _spend(out: Path) -> pa.Table:
 def test_csv_exports_import_to_the_worlds_spend(registry, sim: WeiboSimulator, truth, tmp_path: Path) -> None:
     creative, kol = _rows(sim)
     # Excel on a Chinese Windows saves CSV as GB18030; newer back offices write UTF-8 with a BOM.
-    first = _write_csv(tmp_path / "粉丝通_创意日报.csv", list(CREATIVE_HEADERS), creative, "gb18030")
-    second = _write_csv(tmp_path / "微任务_订单.csv", list(KOL_HEADERS), kol, "utf-8-sig")
+    first = write_export_file(tmp_path / "粉丝通_创意日报.csv", list(CREATIVE_HEADERS), creative, encoding="gb18030")
+    second = write_export_file(tmp_path / "微任务_订单.csv", list(KOL_HEADERS), kol, encoding="utf-8-sig")
     out = tmp_path / "out"
     for path in (first, second):
         result = import_file(registry, "weibo", "ad_reports", path, out_dir=out)
@@ -49,18 +41,13 @@ def test_csv_exports_import_to_the_worlds_spend(registry, sim: WeiboSimulator, t
 
 
 def test_xlsx_export_imports_with_text_ids(registry, sim: WeiboSimulator, truth, tmp_path: Path) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
     creative, kol = _rows(sim)
     out = tmp_path / "out"
     for name, headers, rows in (("creative.xlsx", CREATIVE_HEADERS, creative), ("kol.xlsx", KOL_HEADERS, kol)):
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.append(list(headers))
-        for row in rows:
-            # Ids stay text (as the back office writes them); amounts and counts are numbers.
-            sheet.append([_number(h, v) for h, v in zip(headers, row, strict=True)])
-        book.save(tmp_path / name)
-        result = import_file(registry, "weibo", "ad_reports", tmp_path / name, out_dir=out)
+        # Ids stay text (as the back office writes them); amounts and counts are numbers.
+        cells = ([_number(h, v) for h, v in zip(headers, row, strict=True)] for row in rows)
+        path = write_export_file(tmp_path / name, list(headers), cells)
+        result = import_file(registry, "weibo", "ad_reports", path, out_dir=out)
         assert not result.rejects
     assert _spend(out).equals(truth("spend"))
 
@@ -76,8 +63,8 @@ def _number(header: str, value: str) -> object:
 def test_an_id_saved_as_an_excel_number_is_rejected(registry, sim: WeiboSimulator, tmp_path: Path) -> None:
     creative, _ = _rows(sim)
     row = list(creative[0])
-    path = tmp_path / "broken.csv"
-    _write_csv(path, list(CREATIVE_HEADERS), [row, [*row[:1], "4.07108E+15", *row[2:]]], "utf-8")
+    rows = [row, [*row[:1], "4.07108E+15", *row[2:]]]
+    path = write_export_file(tmp_path / "broken.csv", list(CREATIVE_HEADERS), rows, encoding="utf-8")
     result = import_file(registry, "weibo", "ad_reports", path, out_dir=tmp_path / "out")
     assert result.rows["spend"] == 1 and result.n_rejects == 1
 

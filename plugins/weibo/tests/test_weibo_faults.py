@@ -143,7 +143,8 @@ def test_paging_limits_are_enforced_by_the_simulator(sim: WeiboSimulator) -> Non
     body = response.json()
     assert body["error_code"] == 10017 and body["request"] == "/2/statuses/user_timeline.json"
     response = httpx.get(f"{sim.base_url}/v3/reports/creative_daily",
-                         headers={"Authorization": f"Bearer {sim.initial_token}"}, params={"start_date": "2026-09-01", "end_date": "2026-10-30"})
+                         headers={"Authorization": f"Bearer {sim.initial_token}"},
+                         params={"start_date": "2026-09-01", "end_date": "2026-10-30"})
     assert response.json()["code"] == 10017
 
 

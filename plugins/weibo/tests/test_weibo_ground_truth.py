@@ -52,7 +52,8 @@ def test_a_first_run_without_a_window_also_gives_the_whole_slice(run, truth: Tab
 
 def test_ids_above_2_53_stay_exact(run, sim: WeiboSimulator, truth: Table, fetched, tmp_path: Path) -> None:
     run("engagements", tmp_path)
-    big = [e for e in fetched(tmp_path, "touchpoints").column("event_id").to_pylist() if int(e.removeprefix('we'), 16) > 2**53]
+    event_ids = fetched(tmp_path, "touchpoints").column("event_id").to_pylist()
+    big = [e for e in event_ids if int(e.removeprefix("we"), 16) > 2**53]
     assert big, "the world should hold event ids above 2**53"
     assert set(big) <= set(truth("touchpoints").column("event_id").to_pylist())
     served = {c["id"] for comments in sim.view.comments.values() for c in comments}

@@ -9,14 +9,13 @@ Tests import these files and compare with the world; the demo can offer them.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from omniplug.errors import InvalidInputError
+from omniplug.exports import write_export_file
 from omniplug.fields import CHINA_TZ
 from omniplug_xiaohongshu import codes
 from omniplug_xiaohongshu.export import (
@@ -83,24 +82,8 @@ def export_rows(sim: XiaohongshuSimulator, stream: str, *, mask_phones: bool = F
 def write_export(sim: XiaohongshuSimulator, stream: str, path: str | Path, *, encoding: str = "utf-8-sig",
                  mask_phones: bool = False) -> Path:
     """Write ``stream``'s export to ``path`` (``.csv`` or ``.xlsx``) and return the path."""
-    target = Path(path)
     headers = list({"ad_reports": AD_REPORT_HEADERS, "kol_notes": KOL_NOTE_HEADERS,
                     "shop_orders": ORDER_HEADERS}.get(stream, {}))
     rows = export_rows(sim, stream, mask_phones=mask_phones)
-    table = [[_TITLES[stream]], headers, *([row.get(h, "") for h in headers] for row in rows)]
-    if target.suffix.lower() == ".xlsx":
-        _write_xlsx(target, table)
-    else:
-        with open(target, "w", encoding=encoding, newline="") as fh:
-            csv.writer(fh).writerows(table)
-    return target
-
-
-def _write_xlsx(path: Path, table: Iterable[list[Any]]) -> None:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Sheet1")
-    for row in table:
-        sheet.append(row)
-    workbook.save(path)
+    return write_export_file(path, headers, ([row.get(h, "") for h in headers] for row in rows), encoding=encoding,
+                             title=_TITLES[stream])

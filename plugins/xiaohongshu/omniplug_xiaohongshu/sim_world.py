@@ -21,9 +21,9 @@ from typing import Any
 
 from omniplug.fields import CHINA_TZ
 from omniplug.world import World
+from omniplug.world.media_server import MediaSource, media_file_name
 from omniplug_xiaohongshu import codes
 from omniplug_xiaohongshu.codes import PLATFORM
-from omniplug_xiaohongshu.sim_media import media_path
 
 __all__ = ["SimData", "big_id", "ms", "render_world", "wall"]
 
@@ -86,7 +86,12 @@ class SimData:
     notes: list[KolNote]
     events: list[tuple[datetime, dict[str, Any]]]
     orders: list[dict[str, Any]]
-    media: dict[str, tuple[int, int, str]]  # material_id -> (creative_id, variant, media_type)
+    media: dict[str, MediaSource]  # material_id -> the creative and edit its file is drawn from
+
+
+def _media_path(material_id: str, source: MediaSource) -> str:
+    """The simulator path serving a material: ``/media/<id>.webp`` (``.mp4`` for video notes)."""
+    return f"/media/{media_file_name(PLATFORM, material_id, source)}"
 
 
 def render_world(world: World, *, advertiser_id: int, brand_user_id: str) -> SimData:
@@ -97,7 +102,7 @@ def render_world(world: World, *, advertiser_id: int, brand_user_id: str) -> Sim
     kols = {k.kol_id: k for k in catalog.kols}
     materials = {m["material_id"]: m for m in tables["materials"]}
     truth = {r["material_id"]: r for r in world.truth["truth_materials"].to_pylist() if r["platform"] == PLATFORM}
-    media = {mid: (int(truth[mid]["creative_id"]), int(truth[mid]["variant"]), m["media_type"])
+    media = {mid: MediaSource(int(truth[mid]["creative_id"]), int(truth[mid]["variant"]), m["media_type"])
              for mid, m in materials.items()}
 
     report_rows = []
@@ -123,7 +128,7 @@ def render_world(world: World, *, advertiser_id: int, brand_user_id: str) -> Sim
         "creative_name": m["title"], "creativity_enable": 1, "creativity_status": 8, "audit_status": 2,
         "creativity_create_time": wall(m["created_at"]), "note_id": mid,
         "note_type": codes.inverse(codes.NOTE_TYPE_MEDIA)[m["media_type"]],
-        "image": media_path(mid, m["media_type"], media[mid][1]),
+        "image": _media_path(mid, media[mid]),
     } for mid, m in sorted(materials.items()) if m["campaign_id"] is not None]
 
     kol_spend = {r["material_id"]: r for r in tables["spend"] if r["channel"] == "kol"}
@@ -140,9 +145,10 @@ def render_world(world: World, *, advertiser_id: int, brand_user_id: str) -> Sim
             seconds=9 * 3600 + _digest("publish", mid) % (10 * 3600))
         record = {
             "brand_user_id": brand_user_id, "kol_id": m["kol_id"], "kol_nick_name": kol.name,
-            "note_id": mid, "note_title": m["title"], "note_type": codes.inverse(codes.NOTE_TYPE_MEDIA)[m["media_type"]],
+            "note_id": mid, "note_title": m["title"],
+            "note_type": codes.inverse(codes.NOTE_TYPE_MEDIA)[m["media_type"]],
             "note_create_time": wall(m["created_at"]), "note_publish_time": wall(published),
-            "note_link": f"https://www.xiaohongshu.com/explore/{mid}", "note_cover": media_path(mid, m["media_type"], media[mid][1]),
+            "note_link": f"https://www.xiaohongshu.com/explore/{mid}", "note_cover": _media_path(mid, media[mid]),
             "order_id": f"pgy{big_id('order', mid)}", "kol_price": _fen(spend["spend"]),
             "total_platform_price": _fen(spend["spend"]) // 10, "cooperate_type": 1,
         }
@@ -152,7 +158,8 @@ def render_world(world: World, *, advertiser_id: int, brand_user_id: str) -> Sim
     source_of = codes.inverse(codes.SOURCE_CHANNEL)
     events = []
     for t in sorted(tables["touchpoints"], key=lambda t: (t["event_time"], t["event_id"])):
-        event: dict[str, Any] = {"event_id": t["event_id"], "user_id": t["id_value"], "event_time": wall(t["event_time"]),
+        event: dict[str, Any] = {"event_id": t["event_id"], "user_id": t["id_value"],
+                                 "event_time": wall(t["event_time"]),
                                  "action": action_of[t["event_type"]], "source": source_of[t["channel"]]}
         if t["campaign_id"]:
             event["campaign_id"] = int(t["campaign_id"])

@@ -31,10 +31,10 @@ from typing import Any
 from omniplug.fields import CHINA_TZ
 from omniplug.testing import Clock, SimRequest, SimResponse, SimulatorBase, route
 from omniplug.world import World, WorldConfig, build_world
+from omniplug.world.media_server import MediaLibrary
 from omniplug_xiaohongshu import codes
 from omniplug_xiaohongshu.client import REFRESH_PATH
 from omniplug_xiaohongshu.sim_ark import ARK_APP_ID, ARK_APP_SECRET, ArkGateway
-from omniplug_xiaohongshu.sim_media import MediaStore
 from omniplug_xiaohongshu.sim_world import SimData, day_start, render_world
 from omniplug_xiaohongshu.streams.juguang import CREATIVE_PATH, REPORT_PATH
 from omniplug_xiaohongshu.streams.pgy import NOTE_PATH
@@ -103,7 +103,7 @@ class XiaohongshuSimulator(ArkGateway, SimulatorBase):
         super().__init__(seed=world.config.seed, clock=clock, host=host, port=port)
         self.world = world
         self.data: SimData = render_world(world, advertiser_id=ADVERTISER_ID, brand_user_id=BRAND_USER_ID)
-        self.media = MediaStore(world, self.data.media)
+        self.media = MediaLibrary(world, codes.PLATFORM, sources=self.data.media)
         self.throttle_code = throttle_code
         self.token_expired_code = token_expired_code
         self._state = threading.Lock()
@@ -367,9 +367,8 @@ class XiaohongshuSimulator(ArkGateway, SimulatorBase):
     def fallback(self, request: SimRequest) -> SimResponse | None:
         """``GET /media/<note_id>.jpg``: the note's image bytes (``.mp4`` for video notes)."""
         if request.method == "GET" and request.path.startswith("/media/"):
-            found = self.media.get(request.path[len("/media/"):])
+            found = self.media.find(request.path[len("/media/"):])
             if found is None:
                 return SimResponse.json({"error": "media not found"}, status=404)
-            data, content_type = found
-            return SimResponse.bytes(data, content_type=content_type)
+            return SimResponse.bytes(found.data, content_type=found.media_type)
         return None

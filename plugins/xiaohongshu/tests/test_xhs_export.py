@@ -47,5 +47,5 @@ def test_a_file_without_the_export_headers_is_refused_clearly(tmp_path: Path) ->
     """The error names the file and the columns it looked for."""
     path = tmp_path / "other.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(InvalidInputError, match=r"other\.csv: no header row with the columns .*计划ID"):
+    with pytest.raises(InvalidInputError, match=r"other\.csv is not a Juguang creative report: missing .*计划ID"):
         list(read_ad_reports(path))

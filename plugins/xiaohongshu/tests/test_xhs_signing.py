@@ -44,5 +44,6 @@ def test_juguang_prepare_sets_the_access_token_header() -> None:
     jg = make_jg_prepare("Access-Token")(RequestSpec("POST", "/api/open/jg/x"), token)
     assert jg.headers == {"Access-Token": "at-1"}
     bearer = make_jg_prepare("Bearer")
-    assert bearer(RequestSpec("POST", "/api/open/pgy/note/post/data"), token).headers == {"Authorization": "Bearer at-1"}
+    spec = RequestSpec("POST", "/api/open/pgy/note/post/data")
+    assert bearer(spec, token).headers == {"Authorization": "Bearer at-1"}
     assert bearer(RequestSpec("POST", "/api/open/jg/x"), token).headers == {"Access-Token": "at-1"}

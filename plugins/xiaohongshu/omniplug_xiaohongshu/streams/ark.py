@@ -50,7 +50,9 @@ def ark_client(ctx: FetchContext, cfg: XiaohongshuConfig, sleep: Callable[[float
                            prepare=prepare, sleep=sleep)
 
 
-def shop_orders(ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, now: datetime) -> Iterator[pa.RecordBatch]:
+def shop_orders(
+    ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, now: datetime
+) -> Iterator[pa.RecordBatch]:
     """Orders with their details, one batch per list page, resumable inside the window walk."""
     resume = plan_walk(ctx, now=now, step=timedelta(hours=cfg.ark_window_hours), initial_days=cfg.initial_days,
                        mode="created", incremental=("updated", UPDATED_WINDOW))

@@ -18,13 +18,13 @@ from omniplug.http import (
     paginate_cursor,
     paginate_pages,
 )
+from omniplug.rowmap import records_batch
 from omniplug_xiaohongshu.client import post
 from omniplug_xiaohongshu.codes import PLATFORM
 from omniplug_xiaohongshu.config import XiaohongshuConfig
 from omniplug_xiaohongshu.streams.walk import (
     china_midnight,
     plan_walk,
-    raw_batch,
     run_walk,
 )
 
@@ -54,7 +54,9 @@ def china_wall(dt: datetime) -> str:
     return dt.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def ad_reports(ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, now: datetime) -> Iterator[pa.RecordBatch]:
+def ad_reports(
+    ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, now: datetime
+) -> Iterator[pa.RecordBatch]:
     """Daily creative-level offline reports, walked in 30-day ranges of whole China days.
 
     Offline data is T+1, so the walk ends at today's midnight; every run
@@ -81,7 +83,9 @@ def ad_reports(ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, 
     return run_walk(resume, fetch_window, ctx, "xiaohongshu/ad_reports")
 
 
-def creatives(ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, now: datetime) -> Iterator[pa.RecordBatch]:
+def creatives(
+    ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, now: datetime
+) -> Iterator[pa.RecordBatch]:
     """Every undeleted creative of the advertiser (a full listing each run, resumable by page).
 
     ``--since``/``--until`` do not apply: a creative's material is needed
@@ -97,11 +101,13 @@ def creatives(ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, n
         return Page(items=list(data.get("creativity_dtos") or []), total=paging.get("total_count"))
 
     for page in paginate_pages(fetch_page, first_page=first, collected=collected, platform=PLATFORM):
-        yield with_cursor(raw_batch(page.items), {"next_page": page.next_page_no, "collected": page.collected})
-    yield with_cursor(raw_batch([]), {"listed_at": now.isoformat()})
+        yield with_cursor(records_batch(page.items), {"next_page": page.next_page_no, "collected": page.collected})
+    yield with_cursor(records_batch([]), {"listed_at": now.isoformat()})
 
 
-def touchpoints(ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, now: datetime) -> Iterator[pa.RecordBatch]:
+def touchpoints(
+    ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, now: datetime
+) -> Iterator[pa.RecordBatch]:
     """Crowd behaviour events (reads, likes, favorites, comments, searches, ad impressions).
 
     Walked in windows of :data:`EVENT_WINDOW_DAYS` days (``[start_time,

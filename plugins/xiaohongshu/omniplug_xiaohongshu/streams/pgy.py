@@ -40,7 +40,9 @@ def brand_user_id(ctx: FetchContext, cfg: XiaohongshuConfig) -> str:
     return str(found)
 
 
-def kol_notes(ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, now: datetime) -> Iterator[pa.RecordBatch]:
+def kol_notes(
+    ctx: FetchContext, http: PlatformClient, cfg: XiaohongshuConfig, now: datetime
+) -> Iterator[pa.RecordBatch]:
     """KOL notes by publish date, walked in 30-day ranges of whole China days.
 
     The data is T+1 (a note published today shows up tomorrow), so the walk

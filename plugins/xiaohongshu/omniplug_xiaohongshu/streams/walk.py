@@ -38,23 +38,11 @@ __all__ = [
     "china_midnight",
     "next_china_midnight",
     "plan_walk",
-    "raw_batch",
     "run_walk",
 ]
 
 #: ``fetch(window_start, window_end, state)`` yields ``(records, state_after)`` per page.
 WindowFetcher = Callable[[datetime, datetime, Any], Iterator[tuple[list[dict[str, Any]], Any]]]
-
-
-def raw_batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
-    """Raw records as one batch, keeping every field any record has.
-
-    Xiaohongshu leaves out fields it has no value for (a search-ad report row
-    has no ``note_id``), and Arrow takes a batch's columns from its *first*
-    record only, so the records are completed with ``None`` first.
-    """
-    names = list(dict.fromkeys(key for record in records for key in record))
-    return records_batch([{name: record.get(name) for name in names} for record in records])
 
 
 def china_midnight(dt: datetime) -> datetime:
@@ -157,7 +145,7 @@ def run_walk(resume: Resume, fetch_window: WindowFetcher, ctx: FetchContext, lab
     for ws, we in walk.windows(resume.window_start):
         state = resume.state if ws == resume.window_start else None
         for items, after in fetch_window(ws, we, state):
-            yield with_cursor(raw_batch(items), walk.cursor(ws, after))
+            yield with_cursor(records_batch(items), walk.cursor(ws, after))
         task.advance()
     task.finish()
-    yield with_cursor(raw_batch([]), {"watermark": walk.end.isoformat(), "mode": walk.mode})
+    yield with_cursor(records_batch([]), {"watermark": walk.end.isoformat(), "mode": walk.mode})
