@@ -34,6 +34,7 @@ if _core.build_profile() != "release":
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_core._after_fork_in_child)
 
-from omniplug.identity import StitchResult, stitch  # noqa: E402  (needs hookimpl defined first)
+from omniplug.attribution import aipl, attribute  # noqa: E402  (needs hookimpl defined first)
+from omniplug.identity import StitchResult, stitch  # noqa: E402
 
-__all__ = ["OmniplugError", "StitchResult", "__version__", "hookimpl", "stitch"]
+__all__ = ["OmniplugError", "StitchResult", "__version__", "aipl", "attribute", "hookimpl", "stitch"]

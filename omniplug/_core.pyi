@@ -31,5 +31,13 @@ def stitch_links(
 def default_stitch_config_json() -> str:
     """The core's default stitching settings (recommended guardrails) as JSON."""
 
+def attribute_tables(
+    touchpoints: Any, orders: Any, group_by: list[str], channel: str | None = None, config_json: str = "{}"
+) -> pa.Table:
+    """Attribution over person-resolved single-batch tables; see :func:`omniplug.attribute`."""
+
+def aipl_tables(touchpoints: Any, orders: Any, as_of_ms: int, rules_json: str = "{}") -> pa.Table:
+    """AIPL stages ``(person_id, stage)``; see :func:`omniplug.aipl`."""
+
 def _after_fork_in_child() -> None: ...
 def _raise_core_error(kind: str, message: str) -> None: ...

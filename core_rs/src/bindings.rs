@@ -15,6 +15,7 @@ use pyo3_arrow::PyTable;
 
 use crate::error::CoreError;
 use crate::parallel;
+use crate::attribution;
 use crate::stitch::{self, LinkColumns, PersonsColumns, StitchConfig};
 
 /// Classes of `omniplug.errors`, looked up once. Importing the Python module
@@ -156,6 +157,59 @@ fn stitch_links<'py>(
     ))
 }
 
+/// The one batch of a table the Python layer combined into a single chunk.
+fn single_batch(table: PyTable, what: &str) -> PyResult<RecordBatch> {
+    let (mut batches, schema) = table.into_inner();
+    if batches.is_empty() {
+        // An empty table may arrive with no batch at all.
+        return Ok(RecordBatch::new_empty(schema));
+    }
+    if batches.len() != 1 {
+        return Err(to_py_err(CoreError::invalid(format!(
+            "{what}: expected one record batch, got {} (combine the chunks first)",
+            batches.len()
+        ))));
+    }
+    Ok(batches.remove(0))
+}
+
+/// Multi-touch attribution over person-resolved tables; see `omniplug.attribute`.
+#[pyfunction]
+#[pyo3(signature = (touchpoints, orders, group_by, channel=None, config_json="{}"))]
+fn attribute_tables<'py>(
+    py: Python<'py>,
+    touchpoints: PyTable,
+    orders: PyTable,
+    group_by: Vec<String>,
+    channel: Option<String>,
+    config_json: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let config = attribution::config_from_json(config_json).map_err(to_py_err)?;
+    let touches = single_batch(touchpoints, "touchpoints")?;
+    let orders = single_batch(orders, "orders")?;
+    let out = detached(py, || {
+        attribution::attribute_batches(&touches, &orders, &group_by, channel.as_deref(), &config)
+    })?;
+    batch_to_pyarrow(py, out)
+}
+
+/// AIPL stages as of `as_of_ms`; see `omniplug.aipl`.
+#[pyfunction]
+#[pyo3(signature = (touchpoints, orders, as_of_ms, rules_json="{}"))]
+fn aipl_tables<'py>(
+    py: Python<'py>,
+    touchpoints: PyTable,
+    orders: PyTable,
+    as_of_ms: i64,
+    rules_json: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let rules = attribution::aipl_rules_from_json(rules_json).map_err(to_py_err)?;
+    let touches = single_batch(touchpoints, "touchpoints")?;
+    let orders = single_batch(orders, "orders")?;
+    let out = detached(py, || attribution::aipl_batches(&touches, &orders, as_of_ms, &rules))?;
+    batch_to_pyarrow(py, out)
+}
+
 /// The core's default `StitchConfig` as JSON (the recommended guardrails).
 #[pyfunction]
 fn default_stitch_config_json() -> String {
@@ -173,5 +227,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_raise_core_error, m)?)?;
     m.add_function(wrap_pyfunction!(stitch_links, m)?)?;
     m.add_function(wrap_pyfunction!(default_stitch_config_json, m)?)?;
+    m.add_function(wrap_pyfunction!(attribute_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(aipl_tables, m)?)?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! interpreter. The only place that knows about Python is [`bindings`], built
 //! when the `python` feature is on (maturin turns it on).
 
+pub mod attribution;
 pub mod error;
 pub mod parallel;
 pub mod stitch;
