@@ -63,8 +63,8 @@ __all__ = [
 
 #: Attribution models the core implements (DESIGN §5).
 ATTRIBUTION_MODELS = (
-    "last_touch", "first_touch", "linear", "time_decay",
-    "position_based", "weighted", "markov", "shapley",
+    "last_touch", "first_touch", "linear", "time_decay", "position_based", "weighted",
+    "markov", "markov_2", "markov_3", "shapley", "shapley_exact",
 )
 
 
@@ -148,14 +148,17 @@ class AttributionConfig(_Section):
     Attributes:
         models: attribution models (see :data:`ATTRIBUTION_MODELS`).
         lookback_days: days a touch counts before an order; a number, or a table
-            keyed by channel (``default`` for the others).
+            keyed by event type (``default`` for the others), e.g. ``{impression = 1, default = 30}``.
         half_life_days: half-life of the ``time_decay`` model.
+        weights: of the ``weighted`` model: an industry preset (``beauty``,
+            ``apparel``, ``3c``, ``fmcg``) or a table of event type to weight.
         group_by: touchpoint columns the results are grouped by.
     """
 
     models: list[str] = Field(default_factory=lambda: ["last_touch", "linear"], min_length=1)
     lookback_days: PositiveInt | dict[str, PositiveInt] = 30
     half_life_days: float = Field(default=7.0, gt=0)
+    weights: str | dict[str, float] | None = None
     group_by: list[str] = Field(default_factory=lambda: ["platform", "channel"])
 
     @field_validator("models")
@@ -177,7 +180,7 @@ class AttributionConfig(_Section):
 
 
 class AiplConfig(_Section):
-    """``[aipl]``: ``as_of`` is the date the funnel is computed for (``None``: the run's date)."""
+    """``[aipl]``: ``as_of`` is the date the funnel is computed for (``None``: the last day of the data, China time)."""
 
     as_of: date | None = None
 

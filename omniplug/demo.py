@@ -26,6 +26,7 @@ from omniplug.plugins import PluginRegistry
 from omniplug.progress import NullProgress, Progress
 from omniplug.sync import StreamResult
 from omniplug.world import PLATFORMS, World, WorldConfig, build_world
+from omniplug.world.scoring import attribution_agreement, stitching_scores
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -42,6 +43,9 @@ class DemoResult:
         comparison: per ``platform/table``: (rows fetched, rows in the world).
         seconds: wall time per step.
         run: the pipeline run's summary.
+        stitching: (precision, recall) of same-person pairs against the truth.
+        attribution: per model, agreement (0-1) of credited revenue by
+            platform and channel with the revenue the world's behaviour model generated.
     """
 
     out_dir: Path
@@ -51,6 +55,8 @@ class DemoResult:
     comparison: dict[str, tuple[int, int]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     run: RunSummary | None = None
+    stitching: tuple[float, float] | None = None
+    attribution: dict[str, float] = field(default_factory=dict)
 
     @property
     def matches_truth(self) -> bool:
@@ -110,7 +116,18 @@ def run_demo(
     result.streams = summary.streams
     result.seconds.update(summary.seconds)
     _compare(result, world)
+    _score(result, world)
     return result
+
+
+def _score(result: DemoResult, world: World) -> None:
+    out = result.out_dir
+    if (out / "persons.parquet").exists():
+        result.stitching = stitching_scores(pq.read_table(out / "identity_links.parquet"),
+                                            pq.read_table(out / "persons.parquet"), world.truth["truth_identities"])
+    if (out / "attribution.parquet").exists():
+        result.attribution = attribution_agreement(pq.read_table(out / "attribution.parquet"), world.tables,
+                                                   world.truth["truth_order_touches"])
 
 
 def _compare(result: DemoResult, world: World) -> None:

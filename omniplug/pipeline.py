@@ -9,13 +9,15 @@ their own (DESIGN §5-6):
    sharing its rate limiter);
 2. **compact**: the tables that received new rows are merged into
    ``<out>/<table>.parquet`` (newest version of each primary key);
-3. **database**: ``<out>/omniplug.duckdb`` is rebuilt when a table changed.
+3. **stitch, attribute, aipl** (:mod:`omniplug.pipeline_steps`): persons,
+   attribution by every configured model with spend and ROI, AIPL stages,
+   each recomputed only when its inputs changed;
+4. **database**: ``<out>/omniplug.duckdb`` is rebuilt when a table changed.
 
 A second run with nothing new fetches from the saved cursors, finds
 nothing, and rewrites nothing. A run killed at any point resumes from the
 saved cursors when started again, with the same final outputs.
-Stitching, asset matching, attribution, AIPL and the report join here as
-they land in the core.
+Fingerprinting, asset matching and the report join here as they land.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 from omniplug.config import PipelineConfig, PlatformConfig, config_fingerprint, validate_platform_config
 from omniplug.errors import ConfigError, OmniplugError, PluginError
 from omniplug.outputs import DATABASE_FILENAME, write_database
+from omniplug.pipeline_steps import ENGINE_OUTPUTS, run_aipl, run_attribution, run_stitch
 from omniplug.plugins import PluginRegistry
 from omniplug.progress import NullProgress, Progress
 from omniplug.schema import TABLES
@@ -151,7 +154,7 @@ def run_pipeline(
             # Once, before any stream runs: parts a killed run wrote but never committed.
             state.forget_uncommitted(PARTS_DIR, out_dir=out)
             _fetch_all(registry, platforms, summary, state, progress, clocks or {}, max_parallel_platforms)
-            _write_outputs(summary, state)
+            _write_outputs(summary, state, config)
         except BaseException as exc:
             state.finish_run(run_id, "failed", {**summary.to_json(), "error": str(exc)})
             raise
@@ -184,14 +187,21 @@ def _fetch_all(
         raise OmniplugError("; ".join(errors))
 
 
-def _write_outputs(summary: RunSummary, state: StateStore) -> None:
+def _write_outputs(summary: RunSummary, state: StateStore, config: PipelineConfig) -> None:
     started = time.perf_counter()
     changed = {table for table, n in summary.rows.items() if n} | ({"rejects"} if summary.rejects else set())
     missing = {t for t in TABLES if state.committed_parts(table=t) and not (summary.out_dir / f"{t}.parquet").exists()}
     to_compact: Iterable[str] = sorted(changed | missing)
     summary.tables.update(compact_tables(summary.out_dir, state, tables=to_compact))
     summary.seconds["compact"] = time.perf_counter() - started
+    modified = set(summary.tables)
+    for step, run in (("stitch", run_stitch), ("attribute", run_attribution), ("aipl", run_aipl)):
+        started = time.perf_counter()
+        written = run(summary.out_dir, config, modified)
+        summary.tables.update(written)
+        modified |= set(written)
+        summary.seconds[step] = time.perf_counter() - started
     started = time.perf_counter()
     if summary.tables or not (summary.out_dir / DATABASE_FILENAME).exists():
-        summary.database = write_database(summary.out_dir, TABLES)
+        summary.database = write_database(summary.out_dir, [*TABLES, *ENGINE_OUTPUTS])
     summary.seconds["database"] = time.perf_counter() - started

@@ -22,3 +22,9 @@ def test_demo_fetches_exactly_the_world(tmp_path: Path) -> None:
     platforms = set(pq.read_table(tmp_path / "demo" / "touchpoints.parquet").column("platform").to_pylist())
     assert platforms == set(PLATFORMS)
     assert not (tmp_path / "demo" / "rejects.parquet").exists()
+    # The demo's report card: stitching against the truth, attribution against the behaviour model.
+    assert result.stitching is not None
+    precision, recall = result.stitching
+    assert precision >= 0.99 and recall >= 0.95, result.stitching
+    assert set(result.attribution) == {"last_touch", "linear"}
+    assert all(0.5 < v <= 1.0 for v in result.attribution.values()), result.attribution

@@ -90,6 +90,18 @@ def test_run_writes_every_table_and_a_database_then_adds_nothing(
         paid = db.execute("select sum(amount) from orders").fetchone()[0]
     assert paid == sum(world.tables["orders"].column("amount").to_pylist())
     assert first.rows["touchpoints"] == world.tables["touchpoints"].num_rows
+    # The engine steps ran on what was fetched.
+    attribution = pq.read_table(out / "attribution.parquet")
+    assert set(attribution.column("model").to_pylist()) == {"last_touch", "linear"}
+    paid = world.tables["orders"].filter([s == "paid" for s in world.tables["orders"].column("status").to_pylist()])
+    for model in ("last_touch", "linear"):
+        rows = [r for r in attribution.to_pylist() if r["model"] == model]
+        assert abs(sum(r["conversions"] for r in rows) - paid.num_rows) < 1e-6  # conservation
+    assert pq.read_table(out / "persons.parquet").num_rows > 0 and (out / "stitch_report.json").exists()
+    assert set(pq.read_table(out / "aipl.parquet").column("stage").to_pylist()) <= {"A", "I", "P", "L"}
+    with duckdb.connect(str(out / "omniplug.duckdb"), read_only=True) as db:
+        assert db.execute("select count(*) from persons").fetchone()[0] > 0
+        assert db.execute("select count(*) from attribution").fetchone()[0] == attribution.num_rows
 
     stamps = {t: (out / f"{t}.parquet").stat().st_mtime_ns for t in TABLES}
     db_stamp = (out / "omniplug.duckdb").stat().st_mtime_ns
