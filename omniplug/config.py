@@ -46,8 +46,14 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import (
-    BaseModel, ConfigDict, Field, PositiveInt, PrivateAttr,
-    ValidationError, ValidationInfo, field_validator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 
 from omniplug.config_env import resolve_env, with_templates

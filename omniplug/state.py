@@ -26,7 +26,7 @@ import os
 import secrets
 import socket
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -265,7 +265,7 @@ class StateStore(StateDatabase):
         Runs still marked ``running`` (their process died without
         :meth:`finish_run`) become ``interrupted`` first.
         """
-        now = self._clock().astimezone(timezone.utc)
+        now = self._clock().astimezone(UTC)
         run_id = f"{now:%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
         with self._tx("starting a run") as conn:
             conn.execute(

@@ -16,7 +16,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -56,7 +56,7 @@ CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, seq);
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class StateDatabase:
@@ -203,4 +203,4 @@ class StateDatabase:
             return self._connection().execute(sql, params).fetchall()
 
     def _now(self) -> str:
-        return self._clock().astimezone(timezone.utc).isoformat()
+        return self._clock().astimezone(UTC).isoformat()

@@ -15,7 +15,7 @@ the brand out until someone re-authorises by hand.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -46,7 +46,7 @@ class TokenSet(BaseModel):
         """True when the access token expires within ``seconds`` (or already has)."""
         if self.expires_at is None:
             return False
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         return self.expires_at - now <= timedelta(seconds=seconds)
 
     def to_storage(self) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -145,7 +145,7 @@ def _explain(value: Any, dst: pa.DataType) -> str | tuple[Any]:
             return f"is not an ISO 8601 timestamp (expected e.g. '2024-05-31T09:46:55Z'; {_NO_TZ_HINT})"
         if parsed.tzinfo is None:
             return f"timestamp without time zone ({_NO_TZ_HINT})"
-        parsed = parsed.astimezone(timezone.utc)
+        parsed = parsed.astimezone(UTC)
         return (parsed.replace(microsecond=parsed.microsecond // 1000 * 1000),)
     if pa.types.is_date(dst):
         return "is not a date (expected 'yyyy-MM-dd', the China calendar day)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 import pytest
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import omniplug
 from omniplug.errors import InvalidInputError
 
-T0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
 TS = pa.timestamp("ms", tz="UTC")
 
@@ -245,7 +245,7 @@ def test_results_do_not_depend_on_the_thread_count() -> None:
 
 def test_aipl_stages_by_hand() -> None:
     as_of = date(2026, 10, 31)
-    end = datetime(2026, 10, 31, 12, tzinfo=timezone.utc)
+    end = datetime(2026, 10, 31, 12, tzinfo=UTC)
     t = touches([("aware", end - 3 * DAY, "e1", "impression", "paid"),
                  ("interested", end - 3 * DAY, "e2", "add_to_cart", "paid"),
                  ("stale", end - 40 * DAY, "e3", "click", "paid")])

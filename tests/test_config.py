@@ -194,7 +194,7 @@ def test_section_errors_are_one_line_each(tmp_path: Path) -> None:
         f"{path}: stitch.max_component_size: expected an integer, got a string",
         f"{path}: stitch.max_ids_per_type.oaid: should be greater than 0 (got 0)",
         f"{path}: attribution.models: unknown model 'magic' (allowed: last_touch, first_touch, linear, "
-        "time_decay, position_based, weighted, markov, shapley)",
+        "time_decay, position_based, weighted, markov, markov_2, markov_3, shapley, shapley_exact)",
         f"{path}: attribution.lookback_days: expected an integer or a table of integers, got a string",
         f"{path}: attribution.group_by: 'nope' is not a touchpoints column (allowed: event_id, platform, "
         "id_type, id_value, event_time, event_type, channel, campaign_id, kol_id, material_id, product_id)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import decimal
 import hashlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pyarrow as pa
@@ -16,7 +16,7 @@ from omniplug import fields as F
 from omniplug.errors import InvalidInputError
 from omniplug.schema import MONEY, TIMESTAMP
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(*args: int) -> datetime:

@@ -7,7 +7,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -40,7 +40,7 @@ from omniplug.tokens import MemoryTokenStore, TokenSet
 
 APP_KEY = "12345678"
 APP_SECRET = "app-secret-9f3c77e1"
-T0 = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def top_sign(params: dict[str, str], secret: str) -> str:
@@ -276,7 +276,7 @@ def test_http_429_honours_retry_after(sim: TopSim, store: MemoryTokenStore) -> N
 
 
 def test_retry_after_parsing() -> None:
-    now = datetime(2015, 10, 21, 7, 27, 30, tzinfo=timezone.utc)
+    now = datetime(2015, 10, 21, 7, 27, 30, tzinfo=UTC)
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=now) == 30.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now=now) == 0.0

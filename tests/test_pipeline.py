@@ -24,6 +24,7 @@ from omniplug.plugins import load_registry
 from omniplug.testing import Clock
 from omniplug.world import PLATFORMS, World, WorldConfig, build_world
 
+
 def committed_parts(out: Path) -> int:
     import sqlite3
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -19,7 +19,7 @@ from omniplug.testing.simulator import (
     route,
 )
 
-T0 = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 
 
 class EchoSim(SimulatorBase):
@@ -85,10 +85,10 @@ def http() -> Iterator[httpx.Client]:
 
 def test_clock_follows_real_time_by_default() -> None:
     clock = Clock()
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     now = clock.now()
     assert now.tzinfo is not None
-    assert before <= now <= datetime.now(timezone.utc)
+    assert before <= now <= datetime.now(UTC)
 
 
 def test_clock_freeze_advance_unfreeze() -> None:
@@ -107,7 +107,7 @@ def test_clock_freeze_advance_unfreeze() -> None:
 def test_clock_advance_while_running_shifts_time() -> None:
     clock = Clock()
     clock.advance(86400)
-    assert clock.now() - datetime.now(timezone.utc) > timedelta(hours=23)
+    assert clock.now() - datetime.now(UTC) > timedelta(hours=23)
 
 
 def test_clock_sleep_advances_a_frozen_clock() -> None:

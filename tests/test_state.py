@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ class FakeClock:
     """A clock that advances one second per call, so ordering never depends on real time."""
 
     def __init__(self) -> None:
-        self.now = datetime(2024, 5, 1, 8, 0, tzinfo=timezone.utc)
+        self.now = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)
@@ -126,7 +126,7 @@ def test_part_paths_are_normalised_to_posix() -> None:
 
 def test_reopen_keeps_everything(tmp_path: Path) -> None:
     token = TokenSet(access_token=SecretStr("acc-123"), refresh_token=SecretStr("ref-456"),
-                     expires_at=datetime(2024, 6, 1, tzinfo=timezone.utc), extra={"user_id": "u1"})
+                     expires_at=datetime(2024, 6, 1, tzinfo=UTC), extra={"user_id": "u1"})
     with StateStore.open(tmp_path) as s:
         run_id = s.start_run("run", config_hash="abc")
         s.commit_batch("douyin", "ads", cursor={"date": "2024-05-01"},
@@ -232,7 +232,7 @@ def test_run_log_validates_and_masks_secrets(store: StateStore) -> None:
     with pytest.raises(StateError, match="unknown event level"):
         store.log_event(run_id, "loud", "fetch", "x")
     store.log_event(run_id, "warning", "fetch", "throttled",
-                    {"secret": SecretStr("sekrit"), "at": datetime(2024, 5, 1, tzinfo=timezone.utc)})
+                    {"secret": SecretStr("sekrit"), "at": datetime(2024, 5, 1, tzinfo=UTC)})
     [event] = store.events(run_id)
     assert event.data == {"secret": "**********", "at": "2024-05-01T00:00:00+00:00"}
     assert store.events("other") == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 from hypothesis import given, settings
@@ -15,7 +15,7 @@ from omniplug.sync import _dedupe_last
 def _links(rows: list[tuple[str, str, int]]) -> pa.Table:
     return pa.Table.from_pylist(
         [{"platform": "jd", "left_type": "jd_pin", "left_value": left, "right_type": "phone_sha256",
-          "right_value": right, "observed_at": datetime.fromtimestamp(ts, timezone.utc)} for left, right, ts in rows],
+          "right_value": right, "observed_at": datetime.fromtimestamp(ts, UTC)} for left, right, ts in rows],
         schema=TABLES["identity_links"],
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pyarrow as pa
@@ -16,7 +16,7 @@ from omniplug.errors import SchemaError
 from omniplug.fields import phone_md5, phone_sha256
 from omniplug.validate import Validated, validate_batch
 
-UTC = timezone.utc
+UTC = UTC
 SHA = phone_sha256("13800138000")
 MD5 = phone_md5("13800138000")
 EVENT_TYPES_HINT = "; plugins add types with omniplug.schema.register_event_type"

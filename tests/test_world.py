@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow.compute as pc
 import pytest
@@ -56,7 +56,7 @@ def test_planted_hub_links_many_buyers(world: World) -> None:
 def test_orders_follow_their_leading_touch_inside_the_window(world: World) -> None:
     touches = {(t["platform"], t["event_id"]): t for t in world.tables["touchpoints"].to_pylist()}
     orders = {(o["platform"], o["order_id"]): o for o in world.tables["orders"].to_pylist()}
-    end = world.config.end.astimezone(timezone.utc)
+    end = world.config.end.astimezone(UTC)
     assert world.truth["truth_order_touches"].num_rows == len(orders)
     for row in world.truth["truth_order_touches"].to_pylist():
         touch = touches[(row["event_platform"], row["event_id"])]

@@ -16,6 +16,7 @@ from omniplug.cli import cli
 from omniplug.cli._common import installed_plugins, writable_dir
 from omniplug.errors import OmniplugError
 
+
 @cli.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins_cmd(as_json: bool) -> None:

@@ -11,6 +11,7 @@ import click
 from omniplug.cli import cli
 from omniplug.cli._common import writable_dir
 
+
 @cli.command("stitch")
 @click.argument("links", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--previous", type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -11,6 +11,7 @@ from omniplug.cli import cli
 from omniplug.cli._common import installed_plugins, writable_dir
 from omniplug.errors import OmniplugError
 
+
 @cli.command("run")
 @click.argument("pipeline", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary (for ETL jobs).")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -27,10 +27,10 @@ __all__ = ["CHINA_TZ", "china_time_to_utc", "epoch_to_utc", "china_times_to_utc_
 
 #: China Standard Time, a fixed UTC+08:00: China has had no daylight saving since 1991.
 CHINA_TZ = timezone(timedelta(hours=8), "China Standard Time")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CHINA_OFFSET_MS = 8 * 3600 * 1000
 # Epoch values outside this window are almost surely in the wrong unit.
-_EPOCH_WINDOW = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
+_EPOCH_WINDOW = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 _WALL = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
                    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
                    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?)?", re.ASCII)
@@ -47,13 +47,13 @@ _EXPECTED_TIME = ("expected 'yyyy-MM-dd HH:mm:ss' (optionally '.fff' and an offs
 
 def _to_ms(dt: datetime) -> datetime:
     """Aware UTC, truncated to the millisecond (the canonical precision)."""
-    dt = dt.astimezone(timezone.utc)
+    dt = dt.astimezone(UTC)
     return dt.replace(microsecond=dt.microsecond // 1000 * 1000)
 
 
 def _offset(text: str) -> timezone:
     if text in ("Z", "z"):
-        return timezone.utc
+        return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     minutes = int(digits[:2]) * 60 + (int(digits[2:]) if len(digits) > 2 else 0)

@@ -36,7 +36,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Self
 
 import httpx
@@ -277,7 +277,7 @@ class PlatformClient:
         )
         secrets = self._secret_values(token)
         remember_secrets(secrets)  # httpx logs the URL inside send(): register first
-        at = datetime.now(timezone.utc)
+        at = datetime.now(UTC)
         started = time.perf_counter()
         try:
             response = self._http.send(request)

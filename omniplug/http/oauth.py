@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from omniplug.errors import AuthError
 from omniplug.tokens import TokenSet, TokenStore
@@ -16,7 +16,7 @@ logger = logging.getLogger("omniplug.http")
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class TokenManager:

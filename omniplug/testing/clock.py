@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 __all__ = ["Clock"]
 
@@ -39,7 +39,7 @@ class Clock:
         with self._lock:
             if self._frozen is not None:
                 return self._frozen
-            return datetime.now(timezone.utc) + self._offset
+            return datetime.now(UTC) + self._offset
 
     def time(self) -> float:
         """The current simulated time as epoch seconds."""
@@ -55,7 +55,7 @@ class Clock:
             raise ValueError(
                 "Clock.freeze needs a timezone-aware datetime (e.g. tzinfo=timezone.utc)"
             )
-        moment = (at or self.now()).astimezone(timezone.utc)
+        moment = (at or self.now()).astimezone(UTC)
         with self._lock:
             self._frozen = moment
 
@@ -71,7 +71,7 @@ class Clock:
         """Let the clock run again from where it stands."""
         with self._lock:
             if self._frozen is not None:
-                self._offset = self._frozen - datetime.now(timezone.utc)
+                self._offset = self._frozen - datetime.now(UTC)
                 self._frozen = None
 
     def sleep(self, seconds: float) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -126,4 +126,4 @@ def make_refresh(base_url: str, app_key: str, secret: str, now: Callable[[], dat
 
 def utc_now() -> datetime:
     """The real current time, UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -17,7 +17,6 @@ from omniplug.http import CursorPage, Page, PlatformClient, TokenManager, pagina
 from omniplug.platform import PlatformPlugin, StreamSpec
 from omniplug.rowmap import records_batch
 from omniplug.tokens import TokenSet
-
 from omniplug_example import client, normalise
 from omniplug_example.simulator import ExampleSimulator
 

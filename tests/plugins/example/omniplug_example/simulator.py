@@ -12,12 +12,11 @@ from __future__ import annotations
 import random
 import secrets as pysecrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from omniplug.fields import CHINA_TZ
 from omniplug.testing.simulator import Clock, SimRequest, SimResponse, SimulatorBase, route
-
 from omniplug_example.client import sign
 
 APP_KEY = "example-app"
@@ -79,7 +78,7 @@ class ExampleSimulator(SimulatorBase):
     """The Example Mall gateway (``/router/rest``), token endpoint and events API."""
 
     def __init__(self, *, seed: int = 0, clock: Clock | None = None, port: int = 0, host: str = "127.0.0.1") -> None:
-        clock = clock or Clock(frozen_at=datetime(2026, 11, 1, 4, 0, tzinfo=timezone.utc))
+        clock = clock or Clock(frozen_at=datetime(2026, 11, 1, 4, 0, tzinfo=UTC))
         super().__init__(seed=seed, clock=clock, port=port, host=host)
         self.world_start = datetime(2026, 10, 1, tzinfo=CHINA_TZ)
         self.world = build_world(seed, self.world_start)
