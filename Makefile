@@ -60,6 +60,7 @@ demo: build
 	$(VENV)/bin/omniplug demo
 
 bench: build
+	$(PIP) install "igraph>=0.11"
 	mkdir -p benchmarks/results
 	$(PY) -m pytest benchmarks -q --benchmark-only --benchmark-autosave \
 		--benchmark-storage=benchmarks/results
