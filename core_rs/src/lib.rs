@@ -7,6 +7,8 @@
 
 pub mod attribution;
 pub mod error;
+pub mod fingerprint;
+pub mod hamming_index;
 pub mod parallel;
 pub mod stitch;
 

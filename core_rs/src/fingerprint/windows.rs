@@ -1,0 +1,205 @@
+//! The standard window set: the regions of an image that get hashed.
+//!
+//! A platform edit usually keeps one of a few standard regions of the
+//! creative: the whole of it (resized, re-encoded, framed, padded), a centre
+//! crop, a crop to a platform aspect ratio (1:1, 3:4, 9:16, 16:9), possibly
+//! mirrored. Hashing those regions of every image turns "is B an edit of A"
+//! into "does some window of A hash like some window of B", which a Hamming
+//! index answers at scale.
+//!
+//! * [`WindowKind::Full`]: the whole decoded image.
+//! * [`WindowKind::Trimmed`]: the content rectangle after stripping borders
+//!   and pads (see `trim`): what a padded or framed edit reduces to.
+//! * Centre crops and cover crops are cut from the full image, as platforms
+//!   cut them from the file they receive. (Cutting them from the trimmed
+//!   rectangle instead ties them to the trimming heuristic, whose result can
+//!   differ between an original and its crop.)
+//!
+//! Each window also exists mirrored (left-right). A window whose rectangle
+//! coincides with an earlier one is left out (the trimmed window of an image
+//! without pads, the 1:1 crop of a square image), so identical codes are
+//! not stored twice.
+
+use super::luma::Rect;
+
+/// The region a hash was taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WindowKind {
+    /// The whole decoded image.
+    Full,
+    /// The content rectangle after stripping borders and pads.
+    Trimmed,
+    /// Centre crop removing 5 % of the width and of the height.
+    Crop5,
+    /// Centre crop removing 10 %.
+    Crop10,
+    /// Centre crop removing 20 %.
+    Crop20,
+    /// Centre crop removing 30 %.
+    Crop30,
+    /// Largest centred 1:1 crop.
+    Cover1x1,
+    /// Largest centred 3:4 (portrait) crop.
+    Cover3x4,
+    /// Largest centred 9:16 (portrait) crop.
+    Cover9x16,
+    /// Largest centred 16:9 (landscape) crop.
+    Cover16x9,
+}
+
+impl WindowKind {
+    /// Every kind, in id order.
+    pub const ALL: [WindowKind; 10] = [
+        WindowKind::Full,
+        WindowKind::Trimmed,
+        WindowKind::Crop5,
+        WindowKind::Crop10,
+        WindowKind::Crop20,
+        WindowKind::Crop30,
+        WindowKind::Cover1x1,
+        WindowKind::Cover3x4,
+        WindowKind::Cover9x16,
+        WindowKind::Cover16x9,
+    ];
+
+    /// Stable short name: `full`, `trim`, `crop05`, `crop10`, `crop20`,
+    /// `crop30`, `cover1x1`, `cover3x4`, `cover9x16`, `cover16x9`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WindowKind::Full => "full",
+            WindowKind::Trimmed => "trim",
+            WindowKind::Crop5 => "crop05",
+            WindowKind::Crop10 => "crop10",
+            WindowKind::Crop20 => "crop20",
+            WindowKind::Crop30 => "crop30",
+            WindowKind::Cover1x1 => "cover1x1",
+            WindowKind::Cover3x4 => "cover3x4",
+            WindowKind::Cover9x16 => "cover9x16",
+            WindowKind::Cover16x9 => "cover16x9",
+        }
+    }
+
+    /// Position in [`WindowKind::ALL`].
+    pub fn index(self) -> u8 {
+        WindowKind::ALL.iter().position(|&k| k == self).unwrap_or(0) as u8
+    }
+
+    /// Fraction removed from each dimension by a centre crop.
+    fn crop_fraction(self) -> Option<f32> {
+        match self {
+            WindowKind::Crop5 => Some(0.05),
+            WindowKind::Crop10 => Some(0.10),
+            WindowKind::Crop20 => Some(0.20),
+            WindowKind::Crop30 => Some(0.30),
+            _ => None,
+        }
+    }
+
+    /// Aspect ratio (width / height) of a cover crop.
+    fn cover_aspect(self) -> Option<f32> {
+        match self {
+            WindowKind::Cover1x1 => Some(1.0),
+            WindowKind::Cover3x4 => Some(3.0 / 4.0),
+            WindowKind::Cover9x16 => Some(9.0 / 16.0),
+            WindowKind::Cover16x9 => Some(16.0 / 9.0),
+            _ => None,
+        }
+    }
+}
+
+/// A window: a region, possibly mirrored left-right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Window {
+    /// The region.
+    pub kind: WindowKind,
+    /// Whether the region was mirrored before hashing.
+    pub mirrored: bool,
+}
+
+impl Window {
+    /// The unmirrored whole image.
+    pub const FULL: Window = Window {
+        kind: WindowKind::Full,
+        mirrored: false,
+    };
+
+    /// Compact id: `2 * kind index + mirrored` (0..20).
+    pub fn id(self) -> u8 {
+        self.kind.index() * 2 + self.mirrored as u8
+    }
+
+    /// The window of an id from [`Window::id`].
+    pub fn from_id(id: u8) -> Option<Window> {
+        let kind = *WindowKind::ALL.get((id / 2) as usize)?;
+        Some(Window {
+            kind,
+            mirrored: id % 2 == 1,
+        })
+    }
+
+    /// Stable name: the kind's name, with `_mirror` appended when mirrored.
+    pub fn name(self) -> String {
+        if self.mirrored {
+            format!("{}_mirror", self.kind.name())
+        } else {
+            self.kind.name().to_string()
+        }
+    }
+}
+
+/// Aspect ratios closer than this factor count as the same shape.
+const SAME_ASPECT: f32 = 1.05;
+
+/// Centre crop of `r` removing `f` of each dimension.
+fn centre_crop(r: Rect, f: f32) -> Rect {
+    let (w, h) = (r.w * (1.0 - f), r.h * (1.0 - f));
+    Rect {
+        x: r.x + (r.w - w) / 2.0,
+        y: r.y + (r.h - h) / 2.0,
+        w,
+        h,
+    }
+}
+
+/// Largest centred rectangle of aspect `a` inside `r`.
+fn cover_crop(r: Rect, a: f32) -> Rect {
+    let (w, h) = if r.aspect() > a {
+        (r.h * a, r.h)
+    } else {
+        (r.w, r.w / a)
+    };
+    Rect {
+        x: r.x + (r.w - w) / 2.0,
+        y: r.y + (r.h - h) / 2.0,
+        w,
+        h,
+    }
+}
+
+/// The window rectangles of an image whose whole area is `full` and whose
+/// content rectangle (after trimming) is `content`; with `all == false`
+/// only the full image.
+/// Rectangles within half a pixel of an earlier one are left out.
+pub fn window_rects(full: Rect, content: Rect, all: bool) -> Vec<(WindowKind, Rect)> {
+    let mut out: Vec<(WindowKind, Rect)> = vec![(WindowKind::Full, full)];
+    if !all {
+        return out;
+    }
+    let mut push = |kind: WindowKind, rect: Rect| {
+        if rect.w >= 2.0 && rect.h >= 2.0 && !out.iter().any(|(_, r)| r.near(&rect, 0.5)) {
+            out.push((kind, rect));
+        }
+    };
+    push(WindowKind::Trimmed, content);
+    for kind in WindowKind::ALL {
+        if let Some(f) = kind.crop_fraction() {
+            push(kind, centre_crop(full, f));
+        } else if let Some(a) = kind.cover_aspect() {
+            let ratio = full.aspect() / a;
+            if ratio.max(1.0 / ratio) >= SAME_ASPECT {
+                push(kind, cover_crop(full, a));
+            }
+        }
+    }
+    out
+}
