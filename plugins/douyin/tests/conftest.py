@@ -11,7 +11,7 @@ import pytest
 from omniplug_douyin.config import DouyinConfig
 from omniplug_douyin.simulator import DouyinSimulator
 
-from omniplug.plugins import PluginRegistry, load_registry
+from omniplug.plugins import PluginRegistry
 from omniplug.schema import PRIMARY_KEYS, TABLES
 from omniplug.sync import StreamResult, sync_stream
 from omniplug.testing.contract import read_tables
@@ -30,12 +30,6 @@ STREAM_TABLES = {"ad_reports": ("spend",), "materials": ("materials",), "xingtu_
 def world() -> World:
     """The world every simulator of these tests serves."""
     return build_world(WORLD_CONFIG)
-
-
-@pytest.fixture(scope="session")
-def registry() -> PluginRegistry:
-    """Plugins loaded through the entry-point group, as users load them."""
-    return load_registry()
 
 
 @pytest.fixture

@@ -10,15 +10,9 @@ import pytest
 from omniplug_jd.plugin import JdConfig
 from omniplug_jd.simulator import JdSimulator
 
-from omniplug.plugins import PluginRegistry, load_registry
+from omniplug.plugins import PluginRegistry
 from omniplug.sync import StreamResult, sync_stream
-from omniplug.world import World, WorldConfig, build_world
-
-
-@pytest.fixture(scope="session")
-def world() -> World:
-    """A small world (300 consumers): every JD table has rows, tests stay fast."""
-    return build_world(WorldConfig(seed=5, persons=300))
+from omniplug.world import World
 
 
 @pytest.fixture
@@ -32,12 +26,6 @@ def simulator(world: World) -> Iterator[JdSimulator]:
 def platform_config(simulator: JdSimulator) -> JdConfig:
     """``[platforms.jd]`` pointing at the simulator."""
     return JdConfig(**simulator.pipeline_section())
-
-
-@pytest.fixture(scope="session")
-def registry() -> PluginRegistry:
-    """Plugins loaded from the entry-point group, as users load them."""
-    return load_registry()
 
 
 Sync = Callable[..., StreamResult]

@@ -15,26 +15,14 @@ from omniplug_tmall.config import TmallConfig
 from omniplug_tmall.signing import sign
 from omniplug_tmall.simulator import APP_KEY, APP_SECRET, TmallSimulator
 
-from omniplug.plugins import PluginRegistry, load_registry
+from omniplug.plugins import PluginRegistry
 from omniplug.schema import PRIMARY_KEYS
 from omniplug.sync import StreamResult, sync_stream
 from omniplug.testing.contract import read_tables
-from omniplug.world import World, WorldConfig, build_world
+from omniplug.world import World
 
 STREAMS = ("orders", "members", "ad_reports", "touchpoints", "products", "materials")
 TABLES = ("orders", "order_items", "identity_links", "spend", "touchpoints", "products", "materials")
-
-
-@pytest.fixture(scope="session")
-def world() -> World:
-    """A small world: 300 consumers over 30 days."""
-    return build_world(WorldConfig(seed=5, persons=300))
-
-
-@pytest.fixture(scope="session")
-def registry() -> PluginRegistry:
-    """Plugins loaded from the entry-point group, as users load them."""
-    return load_registry()
 
 
 @pytest.fixture

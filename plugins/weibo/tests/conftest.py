@@ -11,19 +11,13 @@ import pytest
 from omniplug_weibo.plugin import WeiboConfig
 from omniplug_weibo.simulator import WeiboSimulator
 
-from omniplug.plugins import PluginRegistry, load_registry
+from omniplug.plugins import PluginRegistry
 from omniplug.schema import PRIMARY_KEYS
 from omniplug.sync import StreamResult, sync_stream
 from omniplug.testing.contract import read_tables
-from omniplug.world import World, WorldConfig, build_world
+from omniplug.world import World
 
 STREAM_TABLES = {"statuses": "materials", "engagements": "touchpoints", "ad_reports": "spend"}
-
-
-@pytest.fixture(scope="session")
-def world() -> World:
-    """A small world (300 consumers): its Weibo slice has a few hundred touchpoints."""
-    return build_world(WorldConfig(seed=5, persons=300))
 
 
 @pytest.fixture
@@ -31,12 +25,6 @@ def sim(world: World) -> Iterator[WeiboSimulator]:
     """A running simulator of that world, on a clock frozen a day after the window."""
     with WeiboSimulator(world=world, seed=5) as simulator:
         yield simulator
-
-
-@pytest.fixture(scope="session")
-def registry() -> PluginRegistry:
-    """The installed plugins, loaded through the entry-point group."""
-    return load_registry()
 
 
 @pytest.fixture

@@ -12,25 +12,13 @@ from omniplug_xiaohongshu.config import XiaohongshuConfig
 from omniplug_xiaohongshu.simulator import XiaohongshuSimulator
 
 from omniplug.fields import parse_when
-from omniplug.plugins import PluginRegistry, load_registry
+from omniplug.plugins import PluginRegistry
 from omniplug.schema import PRIMARY_KEYS, TABLES
 from omniplug.sync import StreamResult, sync_stream
 from omniplug.testing.contract import read_tables
-from omniplug.world import World, WorldConfig, build_world
+from omniplug.world import World
 
 SINCE, UNTIL = "2026-10-01", "2026-10-31"  # the world's 30 days, China time
-
-
-@pytest.fixture(scope="session")
-def world() -> World:
-    """A small world: fast to serve, still every kind of record."""
-    return build_world(WorldConfig(seed=5, persons=300))
-
-
-@pytest.fixture(scope="session")
-def registry() -> PluginRegistry:
-    """Plugins loaded from the entry-point group, as users load them."""
-    return load_registry()
 
 
 @pytest.fixture
