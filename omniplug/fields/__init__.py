@@ -40,10 +40,11 @@ from omniplug.fields.times import (
     china_times_to_utc_array,
     epoch_to_utc,
     parse_when,
+    whole_seconds,
 )
 
 __all__ = [
-    "CHINA_TZ", "china_time_to_utc", "epoch_to_utc", "china_times_to_utc_array", "parse_when",
+    "CHINA_TZ", "china_time_to_utc", "epoch_to_utc", "china_times_to_utc_array", "parse_when", "whole_seconds",
     "normalise_phone", "normalise_phones_array", "phone_sha256", "phone_md5", "hash_phones",
     "email_sha256", "looks_like_raw_phone", "looks_like_raw_email",
     "looks_like_raw_phone_array", "looks_like_raw_email_array",

@@ -23,7 +23,7 @@ from omniplug.errors import InvalidInputError
 from omniplug.fields._arrow import ArrayLike, as_array, is_text
 from omniplug.schema import TIMESTAMP
 
-__all__ = ["CHINA_TZ", "china_time_to_utc", "epoch_to_utc", "china_times_to_utc_array", "parse_when"]
+__all__ = ["CHINA_TZ", "china_time_to_utc", "epoch_to_utc", "china_times_to_utc_array", "parse_when", "whole_seconds"]
 
 #: China Standard Time, a fixed UTC+08:00: China has had no daylight saving since 1991.
 CHINA_TZ = timezone(timedelta(hours=8), "China Standard Time")
@@ -145,6 +145,17 @@ def china_time_to_utc(value: str | datetime | date | int | float | Decimal,
             raise
         raise InvalidInputError(f"time {value!r} is not a real date/time: {exc}") from None
     raise InvalidInputError(f"time {value!r}: {_EXPECTED_TIME}")
+
+
+def whole_seconds(dt: datetime) -> datetime:
+    """``dt`` without its fraction of a second.
+
+    Platform APIs take times as ``yyyy-MM-dd HH:mm:ss``: a fetch window must be
+    cut on whole seconds, or a window shorter than a second (a rerun right
+    after the last run, on a real clock) is sent with its end before or at its
+    start, which the platforms refuse.
+    """
+    return dt.replace(microsecond=0)
 
 
 def parse_when(text: str) -> datetime:

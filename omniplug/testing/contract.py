@@ -24,7 +24,8 @@ What is checked, per stream:
   declares the platform, its streams and a config model;
 * fetched tables conform to the canonical schemas, with no rejects on clean
   data and no raw phone number or email anywhere in the output;
-* paging ends, and a second run from the saved cursor adds nothing;
+* paging ends, and a second run from the saved cursor adds nothing, also
+  when it starts a fraction of a second after the first (real clocks);
 * a run interrupted after its first batch (with a half-written part file
   left behind) resumes to exactly the tables of an uninterrupted run;
 * no secret of the configuration appears in any log record or output file;
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -107,8 +109,8 @@ class PluginContract:
     ) -> StreamResult:
         """Sync one stream against the simulator, on the simulator's clock (waits included)."""
         kwargs.setdefault("sleep", simulator.clock.sleep)
-        return sync_stream(registry, self.platform, stream, config=config, out_dir=out,
-                           now=simulator.clock.now, **kwargs)
+        kwargs.setdefault("now", simulator.clock.now)
+        return sync_stream(registry, self.platform, stream, config=config, out_dir=out, **kwargs)
 
     def _tables_of(self, registry: PluginRegistry, stream: str) -> tuple[str, ...]:
         return registry.platform(self.platform).stream(stream).tables
@@ -153,6 +155,21 @@ class PluginContract:
             assert first.keys() == second.keys()
             for name in first:
                 assert first[name].equals(second[name]), f"{stream}/{name} changed on a second run"
+
+    def test_a_rerun_within_the_same_second_is_accepted_and_adds_nothing(
+        self, registry: PluginRegistry, simulator: Any, platform_config: PlatformConfig, tmp_path: Path
+    ) -> None:
+        """Real clocks carry fractions of a second: a rerun 0.3 s after a run must not send an inverted window."""
+        first_now = simulator.clock.now().replace(microsecond=600_000)
+        for stream in self.streams(registry):
+            out = tmp_path / stream
+            self.run_stream(registry, stream, platform_config, out, simulator, now=lambda: first_now)
+            first = read_tables(out, self._tables_of(registry, stream))
+            rerun = first_now + timedelta(milliseconds=300)
+            self.run_stream(registry, stream, platform_config, out, simulator, now=lambda rerun=rerun: rerun)
+            second = read_tables(out, self._tables_of(registry, stream))
+            for name in first:
+                assert first[name].equals(second[name]), f"{stream}/{name} changed on a rerun 0.3 s later"
 
     def test_interrupted_run_resumes_without_loss_or_duplicates(
         self,

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from omniplug.context import FetchContext
 from omniplug.cursor import with_cursor
-from omniplug.fields import CHINA_TZ
+from omniplug.fields import CHINA_TZ, whole_seconds
 from omniplug.http import CursorPage, Page, paginate_cursor, paginate_pages
 from omniplug.rowmap import records_batch
 
@@ -92,15 +92,17 @@ def resume_window(ctx: FetchContext, *, initial_days: int, from_epoch: bool = Fa
     day). Otherwise an interrupted window is finished first, else the window
     runs from the last watermark (or ``initial_days`` ago) to now.
     """
-    now = now_of(ctx)
+    # Whole seconds: the APIs take ``HH:mm:ss``, and a window shorter than a
+    # second would be sent with its end at its start (refused).
+    now = whole_seconds(now_of(ctx))
     cursor = ctx.cursor or {}
     if ctx.since is not None and not from_epoch:
-        return Window(ctx.since, ctx.until or now), {}
+        return Window(whole_seconds(ctx.since), whole_seconds(ctx.until) if ctx.until else now), {}
     if "window_start" in cursor:
         window = Window(datetime.fromisoformat(cursor["window_start"]), datetime.fromisoformat(cursor["window_end"]))
         return window, dict(cursor.get("position") or {})
     if "watermark" in cursor:
-        start = datetime.fromisoformat(cursor["watermark"])
+        start = whole_seconds(datetime.fromisoformat(cursor["watermark"]))
     else:
         start = OCEAN_EPOCH if from_epoch else now - timedelta(days=initial_days)
     return Window(start, max(start, now)), {}

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from omniplug.context import FetchContext
 from omniplug.cursor import with_cursor
+from omniplug.fields import whole_seconds
 from omniplug.http import CursorPage, Page, paginate_cursor, paginate_pages
 from omniplug.rowmap import records_batch
 from omniplug_jd.client import PLATFORM, add_month, utc_now
@@ -80,6 +81,11 @@ def windowed(
         watermark = cursor.get("watermark")
         start = datetime.fromisoformat(watermark) - lookback if watermark else now - timedelta(days=initial_days)
         window_start, end = start, now
+    # Whole seconds on both sides: a range shorter than a second (a rerun right
+    # after the last one) would otherwise be sent with its last second before
+    # its first, which JD refuses; such a range is empty and waits for the next run.
+    start, window_start, end = whole_seconds(start), whole_seconds(window_start), whole_seconds(end)
+    end = max(start, end)
     span = {"range_start": start.isoformat(), "range_end": end.isoformat()}
     task = ctx.progress.task(f"{PLATFORM}/{label} pages", unit="pages")
     windows = split(window_start, end)

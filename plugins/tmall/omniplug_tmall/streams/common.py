@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from omniplug.context import FetchContext
 from omniplug.cursor import with_cursor
-from omniplug.fields import CHINA_TZ
+from omniplug.fields import CHINA_TZ, whole_seconds
 from omniplug.http import Page, paginate_pages
 from omniplug.progress import ProgressTask
 from omniplug.rowmap import records_batch
@@ -75,7 +75,9 @@ class Env:
         round the start and the end (whole report days).
         """
         cursor = self.ctx.cursor or {}
-        shape = align or (lambda moment: moment)
+        # Whole seconds unless aligned: TOP takes ``HH:mm:ss``, and a range
+        # shorter than a second would be sent with its end at its start.
+        shape = align or whole_seconds
         shape_end = align_end or shape
         if self.ctx.since is not None:
             return Range(mode, shape(self.ctx.since), shape_end(self.ctx.until or self.now), step)

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from omniplug.context import FetchContext
 from omniplug.cursor import with_cursor
-from omniplug.fields import CHINA_TZ
+from omniplug.fields import CHINA_TZ, whole_seconds
 from omniplug.rowmap import records_batch
 
 __all__ = [
@@ -127,6 +127,9 @@ def plan_walk(
             mode, step = incremental
     else:
         start, end = now - timedelta(days=initial_days), now
+    # Whole seconds: the APIs take ``HH:mm:ss``, and a walk shorter than a
+    # second would be sent with its end at its start (refused).
+    start, end = whole_seconds(start), whole_seconds(end)
     if by_day:
         start, end = china_midnight(start), next_china_midnight(end)
     if end_cap is not None:
