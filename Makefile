@@ -18,7 +18,9 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 PLUGIN_DIRS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 TEST_PLUGIN_DIRS := $(sort $(dir $(wildcard tests/plugins/*/pyproject.toml)))
 
-.PHONY: help venv build build-dev install demo test test-rust test-python bench lint clean
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: help venv build build-dev install browser demo test test-rust test-python bench lint clean
 
 help:
 	@sed -n '2,8p' Makefile
@@ -48,7 +50,13 @@ install-plugins:
 
 install: build
 
-test: build test-rust test-python
+## The headless browser the report test drives (Debian's chromium and its driver, CJK fonts).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	 { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends \
+	   chromium chromium-driver fonts-noto-cjk; }
+
+test: build browser test-rust test-python
 
 test-rust:
 	cargo test --manifest-path core_rs/Cargo.toml --quiet

@@ -5,7 +5,7 @@ bindings. Arrow arguments accept anything with the Arrow PyCapsule interface
 (pyarrow, polars, DuckDB relations); results are ``pyarrow`` objects.
 """
 
-from typing import Any
+from typing import Any, final
 
 import pyarrow as pa
 
@@ -41,3 +41,43 @@ def aipl_tables(touchpoints: Any, orders: Any, as_of_ms: int, rules_json: str = 
 
 def _after_fork_in_child() -> None: ...
 def _raise_core_error(kind: str, message: str) -> None: ...
+
+# -- fingerprinting (omniplug.fingerprint) --------------------------------------------------------
+# Rows are ``item`` (uint32: position of the input), ``algorithm``, ``hash``, ``quality`` (float32);
+# rejects are ``item``, ``reason``. ``options_json`` holds algorithms, all_windows, min_quality,
+# max_input_bytes, max_pixels, max_side (missing ones default).
+
+def fingerprint_encoded(content: Any, options_json: str = "{}") -> tuple[pa.Table, pa.Table]:
+    """Fingerprint encoded JPEG/PNG/WebP images of a binary array, in parallel: ``(rows, rejects)``."""
+
+def fingerprint_files(paths: Any, options_json: str = "{}") -> tuple[pa.Table, pa.Table]:
+    """Fingerprint image files named by a string array of local paths, in parallel: ``(rows, rejects)``."""
+
+def fingerprint_pixels(
+    buffers: list[tuple[bytes, int, int, str, int]], options_json: str = "{}"
+) -> tuple[pa.Table, pa.Table]:
+    """Fingerprint ``(bytes, width, height, layout, stride)`` pixel buffers (layout ``gray``, ``video_y``
+    or ``rgb``; stride 0 for packed rows), in parallel: ``(rows, rejects)``."""
+
+def default_fingerprint_options_json() -> str:
+    """The fingerprint defaults as JSON."""
+
+# -- Hamming index and asset grouping (omniplug.assets) -------------------------------------------
+
+@final
+class HashIndex:
+    """Exact Hamming-radius index over uint64 or binary (8 / 32-byte) codes; see :class:`omniplug.HashIndex`."""
+
+    def __new__(cls, codes: Any, bits: int = 64) -> HashIndex: ...
+    @property
+    def bits(self) -> int: ...
+    def __len__(self) -> int: ...
+    def search(self, queries: Any, max_distance: int) -> pa.Table:
+        """``query_row`` (int64), ``match_row`` (int64), ``distance`` (int32) of every pair in range."""
+
+def group_fingerprints(fingerprints: Any, options_json: str = "{}") -> pa.Table:
+    """``asset_groups`` rows of a one-batch fingerprints table with canonical column types;
+    see :func:`omniplug.group_assets`."""
+
+def default_group_options_json() -> str:
+    """The grouping defaults (radii, algorithms, representative rule) as JSON."""

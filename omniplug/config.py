@@ -143,9 +143,23 @@ class StitchConfig(_Section):
 
 
 class AssetsConfig(_Section):
-    """``[assets]``: material matching. ``max_distance`` ``None`` uses the core's default."""
+    """``[assets]``: material fingerprinting and matching.
 
-    max_distance: int | None = Field(default=None, ge=0)
+    Attributes:
+        enabled: fingerprint materials and group them into assets.
+        max_distance: largest Hamming distance (of 64 bits) between two
+            window hashes that makes their materials one asset; ``None`` uses
+            the core's tuned default.
+        max_image_bytes: largest image read (a bigger file is rejected unread).
+        max_video_bytes: largest video read.
+        media_timeout_seconds: seconds per media request.
+    """
+
+    enabled: bool = True
+    max_distance: int | None = Field(default=None, ge=0, le=32)
+    max_image_bytes: PositiveInt = 32 * 1024 * 1024
+    max_video_bytes: PositiveInt = 512 * 1024 * 1024
+    media_timeout_seconds: float = Field(default=30.0, gt=0)
 
 
 class AttributionConfig(_Section):
@@ -158,14 +172,18 @@ class AttributionConfig(_Section):
         half_life_days: half-life of the ``time_decay`` model.
         weights: of the ``weighted`` model: an industry preset (``beauty``,
             ``apparel``, ``3c``, ``fmcg``) or a table of event type to weight.
-        group_by: touchpoint columns the results are grouped by.
+        group_by: touchpoint columns the results are grouped by, or
+            ``asset_id`` (the cross-platform asset of the touch's material).
+            The default is the finest level spend is reported at, so any
+            coarser view (per platform, per KOL...) is a sum of its rows.
     """
 
     models: list[str] = Field(default_factory=lambda: ["last_touch", "linear"], min_length=1)
     lookback_days: PositiveInt | dict[str, PositiveInt] = 30
     half_life_days: float = Field(default=7.0, gt=0)
     weights: str | dict[str, float] | None = None
-    group_by: list[str] = Field(default_factory=lambda: ["platform", "channel"])
+    group_by: list[str] = Field(default_factory=lambda: ["platform", "channel", "campaign_id", "kol_id",
+                                                           "material_id", "asset_id"])
 
     @field_validator("models")
     @classmethod
@@ -178,7 +196,7 @@ class AttributionConfig(_Section):
     @field_validator("group_by")
     @classmethod
     def _touchpoint_columns(cls, value: list[str]) -> list[str]:
-        columns = TABLES["touchpoints"].names
+        columns = [*TABLES["touchpoints"].names, "asset_id"]
         unknown = [c for c in value if c not in columns]
         if unknown:
             raise ValueError(f"{unknown[0]!r} is not a touchpoints column (allowed: {', '.join(columns)})")

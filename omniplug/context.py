@@ -23,6 +23,7 @@ from omniplug.progress import NullProgress, Progress
 from omniplug.tokens import MemoryTokenStore, TokenStore
 
 if TYPE_CHECKING:
+    from omniplug.media import MediaReader
     from omniplug.platform import PlatformSpec
     from omniplug.state import StateStore
 
@@ -71,6 +72,8 @@ class FetchContext:
         now: the current UTC time (simulators pass their clock).
         sleep: how retry waits are spent (default ``time.sleep``; tests pass a
             simulator clock's ``sleep`` so a platform ban passes in simulated time).
+        media: how material media are read (``omniplug_fingerprint``), with the
+            run's size limits; ``None``: a reader with default limits.
     """
 
     platform: str
@@ -88,6 +91,7 @@ class FetchContext:
     now: Callable[[], datetime] | None = None
     sleep: Callable[[float], Any] | None = None
     spec: PlatformSpec | None = None
+    media: MediaReader | None = None
     _http: PlatformClient | None = field(default=None, init=False, repr=False)
     _clients: list[PlatformClient] = field(default_factory=list, init=False, repr=False)
 

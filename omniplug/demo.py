@@ -24,9 +24,11 @@ from omniplug.config import PipelineConfig
 from omniplug.pipeline import RunSummary, run_pipeline
 from omniplug.plugins import PluginRegistry
 from omniplug.progress import NullProgress, Progress
+from omniplug.report import build_report
+from omniplug.report.sample import world_media
 from omniplug.sync import StreamResult
 from omniplug.world import PLATFORMS, World, WorldConfig, build_world
-from omniplug.world.scoring import attribution_agreement, stitching_scores
+from omniplug.world.scoring import asset_scores, attribution_agreement, stitching_scores
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -44,6 +46,8 @@ class DemoResult:
         seconds: wall time per step.
         run: the pipeline run's summary.
         stitching: (precision, recall) of same-person pairs against the truth.
+        assets: (precision, recall) of same-creative material pairs (asset
+            grouping) against the world's creatives.
         attribution: per model, agreement (0-1) of credited revenue by
             platform and channel with the revenue the world's behaviour model generated.
     """
@@ -56,6 +60,7 @@ class DemoResult:
     seconds: dict[str, float] = field(default_factory=dict)
     run: RunSummary | None = None
     stitching: tuple[float, float] | None = None
+    assets: tuple[float, float] | None = None
     attribution: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -115,6 +120,11 @@ def run_demo(
     result.run = summary
     result.streams = summary.streams
     result.seconds.update(summary.seconds)
+    # Again, with thumbnails: the simulators that served the media are gone,
+    # but the world can draw every creative again.
+    clock = time.perf_counter()
+    summary.report = build_report(out, settings=config.attribution, media=world_media(world))
+    result.seconds["report"] = time.perf_counter() - clock
     _compare(result, world)
     _score(result, world)
     return result
@@ -125,6 +135,8 @@ def _score(result: DemoResult, world: World) -> None:
     if (out / "persons.parquet").exists():
         result.stitching = stitching_scores(pq.read_table(out / "identity_links.parquet"),
                                             pq.read_table(out / "persons.parquet"), world.truth["truth_identities"])
+    if (out / "asset_groups.parquet").exists():
+        result.assets = asset_scores(pq.read_table(out / "asset_groups.parquet"), world.truth["truth_materials"])
     if (out / "attribution.parquet").exists():
         result.attribution = attribution_agreement(pq.read_table(out / "attribution.parquet"), world.tables,
                                                    world.truth["truth_order_touches"])

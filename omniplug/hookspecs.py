@@ -111,20 +111,30 @@ def omniplug_normalise(
 
 
 @hookspec(firstresult=True)
-def omniplug_fingerprint(platform: str, materials: pa.RecordBatch, ctx: FetchContext) -> pa.RecordBatch | None:
+def omniplug_fingerprint(
+    platform: str, materials: pa.RecordBatch, ctx: FetchContext
+) -> pa.RecordBatch | Mapping[str, pa.RecordBatch | pa.Table] | None:
     """Compute perceptual fingerprints for a batch of ``materials`` rows.
 
     :param platform: the platform the materials belong to.
     :param materials: rows of the canonical ``materials`` table.
-    :param ctx: the fetch context (HTTP client for downloading media).
+    :param ctx: the context: ``ctx.media`` reads media within the run's
+        size limits (:class:`omniplug.media.MediaReader`), ``ctx.http`` is
+        the platform's API client, ``ctx.run_id`` stamps rejects.
     :return: a ``material_fingerprints`` batch (one row per material,
-        algorithm and frame), or ``None`` to let the next implementation
-        answer.
+        algorithm and frame), or a mapping ``{"material_fingerprints": ...,
+        "rejects": ...}`` when some materials could not be read or decoded
+        (rejects schema, ``stream = "fingerprint"``, the reason in
+        ``reason``), or ``None`` to let the next implementation answer.
 
-    The framework registers a default implementation (``trylast``) that
-    fetches each material's ``uri`` and hashes it with the Rust core.
-    Override it only when a platform needs something special, such as
-    refreshing expiring preview URLs before download.
+    The framework registers a default implementation (``trylast``,
+    :class:`omniplug.material.DefaultFingerprinter`) that reads each
+    material's ``uri`` (http, https, file or a local path) and hashes it with
+    the Rust core: images with :func:`omniplug.fingerprint_images`, videos
+    with :func:`omniplug.fingerprint_video`. Override it only when a platform
+    needs something special, such as refreshing expiring preview URLs before
+    download; the simplest override rewrites the ``uri`` column and calls
+    :func:`omniplug.material.fingerprint_materials`.
 
     firstresult: the first non-``None`` result is used.
     """

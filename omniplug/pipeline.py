@@ -34,9 +34,11 @@ from typing import Any
 from omniplug.config import PipelineConfig, PlatformConfig, config_fingerprint, validate_platform_config
 from omniplug.errors import ConfigError, OmniplugError, PluginError
 from omniplug.outputs import DATABASE_FILENAME, write_database
+from omniplug.pipeline_assets import run_fingerprint, run_match
 from omniplug.pipeline_steps import ENGINE_OUTPUTS, run_aipl, run_attribution, run_stitch
 from omniplug.plugins import PluginRegistry
 from omniplug.progress import NullProgress, Progress
+from omniplug.report import REPORT_FILENAME, build_report
 from omniplug.schema import TABLES
 from omniplug.state import StateStore
 from omniplug.sync import PARTS_DIR, StreamResult, compact_tables, sync_stream
@@ -59,8 +61,10 @@ class RunSummary:
         rows: rows fetched this run per table (snapshot streams such as
             product lists re-read everything; only changes reach the outputs).
         rejects: rejected rows this run per reason.
+        materials: materials fingerprinted and rejected this run.
         seconds: wall time per step.
         database: the DuckDB database, when it was (re)built.
+        report: ``report.html``, when it was (re)built.
     """
 
     run_id: str
@@ -69,8 +73,10 @@ class RunSummary:
     tables: dict[str, Path] = field(default_factory=dict)
     rows: Counter[str] = field(default_factory=Counter)
     rejects: Counter[str] = field(default_factory=Counter)
+    materials: dict[str, int] = field(default_factory=lambda: {"fingerprinted": 0, "rejected": 0})
     seconds: dict[str, float] = field(default_factory=dict)
     database: Path | None = None
+    report: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able summary for ``--json`` and the run log."""
@@ -79,9 +85,11 @@ class RunSummary:
             "out_dir": str(self.out_dir),
             "rows": dict(self.rows),
             "rejects": dict(self.rejects),
+            "materials": dict(self.materials),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "tables": {k: str(v) for k, v in self.tables.items()},
             "database": str(self.database) if self.database else None,
+            "report": str(self.report) if self.report else None,
             "streams": {k: {"rows": dict(v.rows), "rejects": dict(v.rejects), "batches": v.batches}
                         for k, v in self.streams.items()},
         }
@@ -154,7 +162,7 @@ def run_pipeline(
             # Once, before any stream runs: parts a killed run wrote but never committed.
             state.forget_uncommitted(PARTS_DIR, out_dir=out)
             _fetch_all(registry, platforms, summary, state, progress, clocks or {}, max_parallel_platforms)
-            _write_outputs(summary, state, config)
+            _write_outputs(summary, state, config, registry, platforms, progress)
         except BaseException as exc:
             state.finish_run(run_id, "failed", {**summary.to_json(), "error": str(exc)})
             raise
@@ -187,7 +195,8 @@ def _fetch_all(
         raise OmniplugError("; ".join(errors))
 
 
-def _write_outputs(summary: RunSummary, state: StateStore, config: PipelineConfig) -> None:
+def _write_outputs(summary: RunSummary, state: StateStore, config: PipelineConfig, registry: PluginRegistry,
+                   platforms: dict[str, PlatformConfig], progress: Progress) -> None:
     started = time.perf_counter()
     changed = {table for table, n in summary.rows.items() if n} | ({"rejects"} if summary.rejects else set())
     missing = {t for t in TABLES if state.committed_parts(table=t) and not (summary.out_dir / f"{t}.parquet").exists()}
@@ -195,6 +204,19 @@ def _write_outputs(summary: RunSummary, state: StateStore, config: PipelineConfi
     summary.tables.update(compact_tables(summary.out_dir, state, tables=to_compact))
     summary.seconds["compact"] = time.perf_counter() - started
     modified = set(summary.tables)
+    if config.assets.enabled:
+        started = time.perf_counter()
+        done = run_fingerprint(summary.out_dir, config, registry, state, run_id=summary.run_id,
+                               platforms=platforms, progress=progress)
+        summary.materials = {"fingerprinted": done["fingerprinted"], "rejected": done["rejected"]}
+        summary.tables.update(done["tables"])
+        modified |= set(done["tables"])
+        summary.seconds["fingerprint"] = time.perf_counter() - started
+        started = time.perf_counter()
+        written = run_match(summary.out_dir, config, modified)
+        summary.tables.update(written)
+        modified |= set(written)
+        summary.seconds["match"] = time.perf_counter() - started
     for step, run in (("stitch", run_stitch), ("attribute", run_attribution), ("aipl", run_aipl)):
         started = time.perf_counter()
         written = run(summary.out_dir, config, modified)
@@ -205,3 +227,7 @@ def _write_outputs(summary: RunSummary, state: StateStore, config: PipelineConfi
     if summary.tables or not (summary.out_dir / DATABASE_FILENAME).exists():
         summary.database = write_database(summary.out_dir, [*TABLES, *ENGINE_OUTPUTS])
     summary.seconds["database"] = time.perf_counter() - started
+    started = time.perf_counter()
+    if summary.tables or not (summary.out_dir / REPORT_FILENAME).exists():
+        summary.report = build_report(summary.out_dir, settings=config.attribution)
+    summary.seconds["report"] = time.perf_counter() - started

@@ -26,12 +26,13 @@ from omniplug.attribution import aipl, attribute
 from omniplug.config import PipelineConfig
 from omniplug.fields import CHINA_TZ
 from omniplug.identity import stitch
+from omniplug.pipeline_assets import with_asset_ids
 from omniplug.sync import write_parquet_atomic
 
 __all__ = ["ENGINE_OUTPUTS", "run_stitch", "run_attribution", "run_aipl"]
 
 #: Tables the engine steps write (also loaded into the DuckDB database).
-ENGINE_OUTPUTS = ("persons", "merges", "splits", "cuts", "attribution", "aipl")
+ENGINE_OUTPUTS = ("asset_groups", "persons", "merges", "splits", "cuts", "attribution", "aipl")
 
 
 def _stale(out: Path, inputs: tuple[str, ...], outputs: tuple[str, ...], changed: set[str]) -> bool:
@@ -67,12 +68,18 @@ def run_stitch(out: Path, config: PipelineConfig, changed: set[str]) -> dict[str
 def run_attribution(out: Path, config: PipelineConfig, changed: set[str]) -> dict[str, Path]:
     """Attribute ``orders`` to ``touchpoints`` with every configured model; spend joined for ROI."""
     inputs = ("touchpoints", "orders", "persons")
-    if not _stale(out, inputs, ("attribution",), changed | ({"persons"} if "identity_links" in changed else set())):
+    also = ({"persons"} if "identity_links" in changed else set()) | (
+        {"touchpoints"} if "asset_groups" in changed else set())
+    if not _stale(out, inputs, ("attribution",), changed | also):
         return {}
     settings = config.attribution
+    # Touches and spend carry the asset of their material, so results can be
+    # read per cross-platform creative (group_by = [..., "asset_id"]).
+    groups = pq.read_table(out / "asset_groups.parquet") if (out / "asset_groups.parquet").exists() else None
     spend = pq.read_table(out / "spend.parquet") if (out / "spend.parquet").exists() else None
+    spend = with_asset_ids(spend, groups) if spend is not None else None
     table = attribute(
-        pq.read_table(out / "touchpoints.parquet"), pq.read_table(out / "orders.parquet"),
+        with_asset_ids(pq.read_table(out / "touchpoints.parquet"), groups), pq.read_table(out / "orders.parquet"),
         persons=pq.read_table(out / "persons.parquet"), spend=spend, model=settings.models,
         lookback_days=settings.lookback_days, group_by=settings.group_by,
         half_life_days=settings.half_life_days, weights=settings.weights,

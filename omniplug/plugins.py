@@ -94,6 +94,10 @@ class PluginRegistry:
         self.pm.add_hookspecs(hookspecs)
         self.broken: list[BrokenPlugin] = []
         self._platforms: dict[str, PlatformSpec] = {}
+        # The framework's own trylast fingerprinting (imported here: it needs the core).
+        from omniplug.material import DefaultFingerprinter
+
+        self.pm.register(DefaultFingerprinter(), name=DefaultFingerprinter.name)
         if load_entry_points:
             self._load_entry_points()
         for plugin in plugins:
@@ -204,12 +208,25 @@ class PluginRegistry:
             raise PluginError(f"no plugin implements normalise for {platform}/{stream}")
         return result
 
-    def fingerprint(self, platform: str, materials: pa.RecordBatch, ctx: FetchContext) -> pa.RecordBatch:
-        """Call ``omniplug_fingerprint``; raises :class:`PluginError` when nobody answers."""
+    def fingerprint(self, platform: str, materials: pa.RecordBatch | pa.Table,
+                    ctx: FetchContext) -> dict[str, pa.Table]:
+        """Call ``omniplug_fingerprint``: ``{"material_fingerprints": ..., "rejects": ...}``.
+
+        An implementation may return a bare ``material_fingerprints`` batch
+        (no rejects) or the mapping. Raises :class:`PluginError` when nobody
+        answers (the framework's default always does, unless unregistered).
+        """
         result = self.pm.hook.omniplug_fingerprint(platform=platform, materials=materials, ctx=ctx)
         if result is None:
             raise PluginError(f"no plugin implements fingerprint for {platform}")
-        return result
+        if isinstance(result, pa.RecordBatch | pa.Table):
+            result = {"material_fingerprints": result}
+        if not isinstance(result, Mapping) or "material_fingerprints" not in result:
+            raise PluginError(f"omniplug_fingerprint for {platform} returned {type(result).__name__}; return a "
+                              "material_fingerprints batch or a mapping with 'material_fingerprints' (and 'rejects')")
+        tables = {name: pa.table(data) if isinstance(data, pa.RecordBatch) else data for name, data in result.items()}
+        tables.setdefault("rejects", schema.TABLES["rejects"].empty_table())
+        return tables
 
 
 def _with_plugin(spec: PlatformSpec, plugin: str) -> PlatformSpec:

@@ -103,7 +103,9 @@ def test_defaults_of_an_almost_empty_file(tmp_path: Path, monkeypatch: pytest.Mo
     assert config.stitch.max_component_size is None and config.stitch.max_ids_per_type is None  # core defaults
     assert config.assets.max_distance is None
     assert config.attribution == AttributionConfig(models=["last_touch", "linear"], lookback_days=30,
-                                                   group_by=["platform", "channel"])
+                                                   group_by=["platform", "channel", "campaign_id", "kol_id",
+                                                             "material_id", "asset_id"])
+    assert config.assets.enabled and config.assets.max_image_bytes == 32 * 1024 * 1024
     assert config.aipl.as_of is None
 
 
@@ -197,7 +199,7 @@ def test_section_errors_are_one_line_each(tmp_path: Path) -> None:
         "time_decay, position_based, weighted, markov, markov_2, markov_3, shapley, shapley_exact)",
         f"{path}: attribution.lookback_days: expected an integer or a table of integers, got a string",
         f"{path}: attribution.group_by: 'nope' is not a touchpoints column (allowed: event_id, platform, "
-        "id_type, id_value, event_time, event_type, channel, campaign_id, kol_id, material_id, product_id)",
+        "id_type, id_value, event_time, event_type, channel, campaign_id, kol_id, material_id, product_id, asset_id)",
         f"{path}: aipl.as_of: expected a date (YYYY-MM-DD), got an integer (5)",
     ]
 
@@ -207,7 +209,8 @@ def test_unknown_keys_list_the_allowed_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_pipeline(path)
     assert problems(info) == [
-        f"{path}: assets: unknown key 'max_dist' (allowed: max_distance)",
+        f"{path}: assets: unknown key 'max_dist' (allowed: enabled, max_distance, max_image_bytes, "
+        "max_video_bytes, media_timeout_seconds)",
         f"{path}: unknown key 'ouput_dir' (allowed: output_dir, platforms, stitch, assets, attribution, aipl)",
     ]
     with pytest.raises(ConfigError, match=r"platforms\.tmall: unknown key 'app_secert' \(allowed: base_url, "):

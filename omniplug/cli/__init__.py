@@ -2,7 +2,8 @@
 
 Commands live in modules by concern: :mod:`omniplug.cli.connect` (plugins,
 fetch, import, simulate), :mod:`omniplug.cli.engine` (stitch and the other
-core engines), :mod:`omniplug.cli.pipeline` (run, demo).
+core engines), :mod:`omniplug.cli.material` (match), :mod:`omniplug.cli.pipeline` (run, demo),
+:mod:`omniplug.cli.report` (report), :mod:`omniplug.cli.scaffold` (new-plugin).
 
 Every command is a thin layer over a Python function of the same name, so
 what the CLI does an ETL job can do from Python. Errors omniplug raises on
@@ -52,8 +53,11 @@ def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
       omniplug simulate tmall --port 8801       a local Tmall (TOP) simulator to try things on
       omniplug fetch tmall orders --config pipeline.toml --out out/
       omniplug import tmall orders export.csv --out out/
+      omniplug match out/materials.parquet --out assets/   one asset per re-edited creative
       omniplug run pipeline.toml                every platform and stream, Parquet + DuckDB
+      omniplug report out/                      out/report.html: ROI, KOLs, AIPL, material reuse
       omniplug demo                             the whole thing on a simulated brand world
+      omniplug new-plugin acme_mall             scaffold a plugin for a new platform
 
     Each command's --help explains its options. Configuration lives in a
     pipeline TOML file; secrets are read from environment variables with
@@ -69,7 +73,7 @@ def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
 
 
 # The commands register themselves on `cli` when their modules are imported.
-from omniplug.cli import connect, engine, pipeline  # noqa: E402,F401
+from omniplug.cli import connect, engine, material, pipeline, report, scaffold  # noqa: E402,F401
 
 
 def main() -> None:

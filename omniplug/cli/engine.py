@@ -1,4 +1,4 @@
-"""Commands of the core engines on files: ``stitch``, ``attribute``, ``aipl`` (``match`` when it lands)."""
+"""Commands of the core engines on files: ``stitch``, ``attribute``, ``aipl`` (``match``: cli.material)."""
 
 from __future__ import annotations
 

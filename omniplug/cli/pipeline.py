@@ -81,7 +81,7 @@ def demo_cmd(out_dir: Path, scale: float, seed: int, as_json: bool) -> None:
             "out_dir": str(result.out_dir), "platforms": result.platforms, "missing": result.missing,
             "comparison": {k: {"fetched": a, "truth": b} for k, (a, b) in result.comparison.items()},
             "seconds": result.seconds, "matches_truth": result.matches_truth,
-            "stitching": result.stitching, "attribution_agreement": result.attribution,
+            "stitching": result.stitching, "assets": result.assets, "attribution_agreement": result.attribution,
         }, indent=2))
     else:
         click.echo(f"omniplug demo: outputs in {result.out_dir}/")
@@ -95,9 +95,15 @@ def demo_cmd(out_dir: Path, scale: float, seed: int, as_json: bool) -> None:
         if result.stitching:
             precision, recall = result.stitching
             click.echo(f"  stitching vs truth: precision {precision:.4f}, recall {recall:.4f} (same-person pairs)")
+        if result.assets:
+            precision, recall = result.assets
+            click.echo(f"  asset grouping vs truth: precision {precision:.4f}, recall {recall:.4f} "
+                       "(same-creative material pairs)")
         for model, agreement in result.attribution.items():
             click.echo(f"  attribution vs the world's behaviour model: {model:<14} revenue agreement {agreement:.3f}")
         click.echo(f"  query it: duckdb {result.out_dir}/omniplug.duckdb \"select * from attribution\"")
+        if result.run is not None and result.run.report is not None:
+            click.echo(f"  read it: {result.run.report}")
         click.echo("  time: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items()))
     if not result.matches_truth:
         raise OmniplugError("the fetched tables do not match the world's truth (see the table above)")

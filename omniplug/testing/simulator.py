@@ -30,6 +30,7 @@ The pieces live in their own modules and are re-exported here:
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -129,7 +130,7 @@ class SimulatorBase:
         if self._server is not None:
             return self
         self._routes = self.routes()
-        server = ThreadingHTTPServer((self._host, self._port), _RequestHandler)
+        server = _QuietServer((self._host, self._port), _RequestHandler)
         server.daemon_threads = True
         server.simulator = self  # type: ignore[attr-defined]
         self._server = server
@@ -235,6 +236,19 @@ class SimulatorBase:
         )
         with self._lock:
             self._requests.append(entry)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A server that does not print a traceback when a client hangs up mid-request.
+
+    Clients killed by tests (``kill -9``) or timing out reset their
+    connections; that is the client's business, not a simulator failure.
+    """
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -4,6 +4,9 @@
   pairs. Recall counts the pairs the *genuine* links reveal (links between
   identifiers of one true person; the planted test-phone links are not
   genuine), since no stitcher can find a pair no data connects.
+* :func:`asset_scores`: precision and recall of same-creative material
+  pairs: two materials are the same asset when the world cut them from the
+  same creative (whatever each platform's edit did to it).
 * :func:`attribution_agreement`: per model, how much of the credited revenue
   by (platform, channel) agrees with the revenue the world's behaviour model
   generated (each order's revenue on the touch that led to it):
@@ -17,7 +20,7 @@ from collections import defaultdict
 
 import pyarrow as pa
 
-__all__ = ["stitching_scores", "attribution_agreement"]
+__all__ = ["asset_scores", "stitching_scores", "attribution_agreement"]
 
 Ident = tuple[str, str]
 
@@ -58,6 +61,28 @@ def stitching_scores(links: pa.Table, persons: pa.Table, truth_identities: pa.Ta
     revealed = _pairs(_components(genuine))
     precision = sum(1 for p in predicted if len({truth.get(i) for i in p}) == 1) / len(predicted) if predicted else 1.0
     recall = len(revealed & predicted) / len(revealed) if revealed else 1.0
+    return precision, recall
+
+
+def asset_scores(asset_groups: pa.Table, truth_materials: pa.Table) -> tuple[float, float]:
+    """(precision, recall) of the same-asset material pairs in ``asset_groups`` against the world's creatives.
+
+    Materials missing from ``asset_groups`` (never fingerprinted, or rejected)
+    count as unmatched: they lower recall, never precision.
+    """
+    creative = {(r["platform"], r["material_id"]): r["creative_id"] for r in truth_materials.to_pylist()}
+    found: dict[int, set[Ident]] = defaultdict(set)
+    for row in asset_groups.to_pylist():
+        found[row["asset_id"]].add((row["platform"], row["material_id"]))
+    predicted = _pairs(list(found.values()))
+    by_creative: dict[int, set[Ident]] = defaultdict(set)
+    for key, creative_id in creative.items():
+        by_creative[creative_id].add(key)
+    truth = _pairs(list(by_creative.values()))
+    correct = sum(1 for p in predicted if len({creative.get(i) for i in p}) == 1 and None not in
+                  {creative.get(i) for i in p})
+    precision = correct / len(predicted) if predicted else 1.0
+    recall = len(truth & predicted) / len(truth) if truth else 1.0
     return precision, recall
 
 

@@ -4,7 +4,11 @@
 //!
 //! Nothing algorithmic lives here: each function converts its arguments,
 //! calls one function of an algorithm module inside [`detached`], and
-//! converts the result back.
+//! converts the result back. Submodules: `fingerprint` (images, files and
+//! pixel buffers to hash rows), `assets` (`HashIndex`, grouping of a
+//! `material_fingerprints` table) and `grouping`, the frame-aware rule of
+//! that grouping (plain Rust over `HashIndex`; a candidate to move into
+//! `hamming_index` once it has Rust tests of its own).
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -13,10 +17,14 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 use pyo3_arrow::PyTable;
 
+use crate::attribution;
 use crate::error::CoreError;
 use crate::parallel;
-use crate::attribution;
 use crate::stitch::{self, LinkColumns, PersonsColumns, StitchConfig};
+
+mod assets;
+mod fingerprint;
+mod grouping;
 
 /// Classes of `omniplug.errors`, looked up once. Importing the Python module
 /// (instead of `create_exception!`) keeps one hierarchy that Python code can
@@ -26,7 +34,11 @@ fn error_class(py: Python<'_>, name: &str) -> PyResult<Py<PyType>> {
     let module = MODULE.get_or_try_init(py, || -> PyResult<_> {
         Ok(py.import("omniplug.errors")?.unbind())
     })?;
-    Ok(module.bind(py).getattr(name)?.cast_into::<PyType>()?.unbind())
+    Ok(module
+        .bind(py)
+        .getattr(name)?
+        .cast_into::<PyType>()?
+        .unbind())
 }
 
 /// Convert a core error into the matching `omniplug.errors` exception.
@@ -206,7 +218,9 @@ fn aipl_tables<'py>(
     let rules = attribution::aipl_rules_from_json(rules_json).map_err(to_py_err)?;
     let touches = single_batch(touchpoints, "touchpoints")?;
     let orders = single_batch(orders, "orders")?;
-    let out = detached(py, || attribution::aipl_batches(&touches, &orders, as_of_ms, &rules))?;
+    let out = detached(py, || {
+        attribution::aipl_batches(&touches, &orders, as_of_ms, &rules)
+    })?;
     batch_to_pyarrow(py, out)
 }
 
@@ -229,5 +243,15 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(default_stitch_config_json, m)?)?;
     m.add_function(wrap_pyfunction!(attribute_tables, m)?)?;
     m.add_function(wrap_pyfunction!(aipl_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(fingerprint::fingerprint_encoded, m)?)?;
+    m.add_function(wrap_pyfunction!(fingerprint::fingerprint_files, m)?)?;
+    m.add_function(wrap_pyfunction!(fingerprint::fingerprint_pixels, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        fingerprint::default_fingerprint_options_json,
+        m
+    )?)?;
+    m.add_class::<assets::PyHashIndex>()?;
+    m.add_function(wrap_pyfunction!(assets::group_fingerprints, m)?)?;
+    m.add_function(wrap_pyfunction!(assets::default_group_options_json, m)?)?;
     Ok(())
 }
