@@ -45,9 +45,15 @@ _NULL_KEY = "\x00null"  # stands for a null group key while joining spend
 
 def _table(data: Any, what: str) -> pa.Table:
     try:
-        return data if isinstance(data, pa.Table) else pa.table(data)
+        table = data if isinstance(data, pa.Table) else pa.table(data)
     except (TypeError, pa.ArrowInvalid) as exc:
         raise InvalidInputError(f"{what} must be an Arrow table (pyarrow, polars, DuckDB): {exc}") from None
+    if not any(pa.types.is_string_view(t) or pa.types.is_large_string(t) for t in table.schema.types):
+        return table
+    # polars exports text as string views (and large strings); the engine reads plain utf8.
+    return pa.Table.from_arrays(
+        [c.cast(pa.string()) if pa.types.is_string_view(c.type) or pa.types.is_large_string(c.type) else c
+         for c in table.columns], names=table.column_names)
 
 
 def _require(table: pa.Table, columns: Sequence[str], what: str) -> None:

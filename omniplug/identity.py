@@ -68,7 +68,7 @@ class StitchResult:
 
 def _select(data: Any, columns: tuple[str, ...], what: str) -> pa.Table:
     """Only the needed columns, so unrelated columns of any type never reach the core."""
-    table = data if isinstance(data, pa.Table) else pa.table(data)
+    table = _arrow(data, what)
     missing = [c for c in columns if c not in table.column_names]
     if missing:
         raise InvalidInputError(
@@ -139,7 +139,8 @@ def stitch(
         from_core = json.loads(_core.default_stitch_config_json())["block_rules"] if guardrails else []
         config["block_rules"] = [*config.get("block_rules", from_core),
                                  *({"pattern": {"kind": "exact", "text": v}} for v in blocked_values)]
-    columns = LINK_COLUMNS + (("observed_at",) if "observed_at" in _names(links) else ())
+    links = _arrow(links, "links")
+    columns = LINK_COLUMNS + (("observed_at",) if "observed_at" in links.column_names else ())
     prev = None if previous is None else _select(previous, PERSON_COLUMNS, "previous persons")
     persons, merges, splits, cuts, report = _core.stitch_links(
         _select(links, columns, "links"), prev, json.dumps(config)
@@ -147,8 +148,11 @@ def stitch(
     return StitchResult(persons, merges, splits, cuts, json.loads(report))
 
 
-def _names(data: Any) -> list[str]:
+def _arrow(data: Any, what: str) -> pa.Table:
+    """Any Arrow tabular data (pyarrow, polars, DuckDB: the PyCapsule interface) as a table, without copying."""
     if isinstance(data, pa.Table):
-        return data.column_names
-    schema = getattr(data, "schema", None)
-    return list(getattr(schema, "names", None) or getattr(data, "columns", []) or [])
+        return data
+    try:
+        return pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else pa.table(data)
+    except (TypeError, pa.ArrowInvalid) as exc:
+        raise InvalidInputError(f"{what} must be Arrow tabular data (pyarrow, polars, DuckDB): {exc}") from None

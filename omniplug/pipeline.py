@@ -186,7 +186,8 @@ def _fetch_all(
             try:
                 summary.streams.update(future.result())
             except OmniplugError as exc:
-                errors.append(f"{name}: {exc}")
+                text = str(exc)
+                errors.append(text if text.startswith(f"{name}:") else f"{name}: {text}")
     for result in summary.streams.values():
         summary.rows.update(result.rows)
         summary.rejects.update(result.rejects)

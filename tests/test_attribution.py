@@ -121,6 +121,20 @@ def test_persons_join_touches_and_orders_across_identifiers() -> None:
         omniplug.attribute(t, o, group_by=["channel"])
 
 
+def test_polars_frames_give_the_same_result_as_pyarrow() -> None:
+    import polars as pl
+
+    t = pa.table({"event_id": ["e1", "e2"], "platform": ["douyin", "jd"], "id_type": ["tmall_ouid"] * 2,
+                  "id_value": ["p1", "p1"], "event_time": pa.array([T0 - 2 * DAY, T0 - DAY], TS),
+                  "event_type": ["click", "impression"], "channel": ["kol", "paid"]})
+    o = orders([("p1", T0, "o1", 80.0, "paid")])
+    # polars exports text as string views: the engine must read them like plain strings.
+    assert pa.types.is_string_view(pa.table(pl.from_arrow(t)).schema.field("id_value").type)
+    expected = omniplug.attribute(t, o, model=["linear", "last_touch"], group_by=["channel"])
+    got = omniplug.attribute(pl.from_arrow(t), pl.from_arrow(o), model=["linear", "last_touch"], group_by=["channel"])
+    assert got.equals(expected) and credited(got, "linear") == {"kol": (0.5, 40.0), "paid": (0.5, 40.0)}
+
+
 def test_spend_joins_into_roi_and_spend_without_credit_appears() -> None:
     t = touches([("p", T0 - DAY, "e1", "click", "paid")])
     o = orders([("p", T0, "o1", 300.0, "paid")])

@@ -151,3 +151,18 @@ def test_kill_9_between_pages_then_resume_gives_the_same_tables(simulator: Examp
         want = pq.read_table(reference / f"{table}.parquet")
         got = pq.read_table(killed / f"{table}.parquet")
         assert got.equals(want), table
+
+
+def test_unreachable_endpoint_names_the_host_and_what_to_check(simulator: ExampleSimulator, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = write_pipeline(tmp_path / "pipeline.toml", simulator, base_url=f"http://127.0.0.1:{port}",
+                            max_attempts="2")
+    proc = run("run", str(config), env=SECRET_ENV, check=False)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert "cannot connect to 127.0.0.1" in proc.stderr and "base_url" in proc.stderr
+    assert proc.stderr.count("example:") == 1

@@ -123,6 +123,13 @@ def test_incremental_run_equals_a_full_rebuild() -> None:
     assert incremental.persons.equals(full.persons)
 
 
+def test_polars_links_give_the_same_persons_as_pyarrow() -> None:
+    import polars as pl
+
+    pairs = [(("douyin_openid", f"o{i}"), ("douyin_unionid", f"u{i % 7}")) for i in range(40)]
+    assert stitch(pl.from_arrow(_links(pairs))).persons.equals(stitch(_links(pairs)).persons)
+
+
 def test_same_input_gives_identical_output() -> None:
     pairs = [(("douyin_openid", f"o{i}"), ("douyin_unionid", f"u{i % 37}")) for i in range(500)]
     a, b = stitch(_links(pairs)), stitch(_links(pairs))

@@ -349,6 +349,15 @@ class PlatformClient:
 
     def _transport_error(self, exc: httpx.TransportError) -> PlatformError:
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if isinstance(exc, httpx.ConnectError):
+            # Retried like any network failure, but the usual cause is a wrong
+            # endpoint or no route to it: say where it tried to connect.
+            try:
+                host = exc.request.url.host
+            except RuntimeError:  # an error raised before any request was attached
+                host = "the endpoint"
+            return TransientError(f"cannot connect to {host} ({detail}); check the platform's base_url and that "
+                                  "this machine can reach it", platform=self.platform)
         if isinstance(exc, _RETRYABLE_TRANSPORT):
             return TransientError(f"no usable response ({detail})", platform=self.platform)
         return PlatformError(
