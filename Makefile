@@ -68,7 +68,8 @@ demo: build
 	$(VENV)/bin/omniplug demo
 
 bench: build
-	$(PIP) install "igraph>=0.11" "scikit-image>=0.22" "imagehash>=4.3" "pdqhash>=0.2" "faiss-cpu>=1.8"
+	$(PIP) install "igraph>=0.11" "scikit-image>=0.22" "imagehash>=4.3" "pdqhash>=0.2" "faiss-cpu>=1.8" \
+		"ChannelAttribution>=2.2" matplotlib
 	mkdir -p benchmarks/results
 	$(PY) -m pytest benchmarks -q --benchmark-only --benchmark-autosave \
 		--benchmark-storage=benchmarks/results

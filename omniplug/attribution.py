@@ -109,16 +109,16 @@ def _resolve_persons(touches: pa.Table, orders: pa.Table, persons: Any) -> tuple
     # ids below every real person id, one per distinct identifier.
     floor = (pc.min(lookup.column("p")).as_py() or 0) - 1
 
-    def resolve(keys: pa.ChunkedArray) -> pa.Array:
-        joined = pa.table({"k": keys, "i": pa.array(range(len(keys)), pa.int64())}).join(
-            lookup, "k", join_type="left outer").sort_by("i")
-        found = joined.column("p").combine_chunks()
-        if found.null_count == 0:
-            return found
+    # Touches and orders are resolved together: a stand-alone identifier must
+    # get the same id in both tables, and two different ones never the same.
+    keys = pa.chunked_array(t_keys.chunks + o_keys.chunks, pa.string())
+    joined = pa.table({"k": keys, "i": pa.array(range(len(keys)), pa.int64())}).join(
+        lookup, "k", join_type="left outer").sort_by("i")
+    found = joined.column("p").combine_chunks()
+    if found.null_count:
         alone = pc.dictionary_encode(joined.column("k")).combine_chunks().indices.cast(pa.int64())
-        return pc.if_else(pc.is_null(found), pc.subtract(floor, alone), found)
-
-    return resolve(t_keys), resolve(o_keys)
+        found = pc.if_else(pc.is_null(found), pc.subtract(floor, alone), found)
+    return found.slice(0, touches.num_rows), found.slice(touches.num_rows)
 
 
 def _single_batch(table: pa.Table) -> pa.Table:

@@ -121,6 +121,21 @@ def test_persons_join_touches_and_orders_across_identifiers() -> None:
         omniplug.attribute(t, o, group_by=["channel"])
 
 
+def test_identifiers_no_person_holds_never_join_each_other() -> None:
+    # A Weibo touch and a JD order by two unknown identifiers are two people, not one.
+    t = pa.table({"event_id": ["e1"], "platform": ["weibo"], "id_type": ["weibo_uid"], "id_value": ["W"],
+                  "event_time": pa.array([T0 - DAY], TS), "event_type": ["click"], "channel": ["organic"]})
+    o = orders([("J", T0, "o1", 30.0, "paid")])
+    persons = pa.table({"id_type": ["tmall_ouid"], "id_value": ["someone-else"],
+                        "person_id": pa.array([1], pa.int64())})
+    result = omniplug.attribute(t, o, persons=persons, group_by=["channel"])
+    assert credited(result, "last_touch") == {"<unattributed>": (1.0, 30.0)}
+    # ...while one unknown identifier on both sides is still one person.
+    known = t.set_column(2, "id_type", pa.array(["tmall_ouid"])).set_column(3, "id_value", pa.array(["J"]))
+    same = omniplug.attribute(known, o, persons=persons, group_by=["channel"])
+    assert credited(same, "last_touch") == {"organic": (1.0, 30.0)}
+
+
 def test_polars_frames_give_the_same_result_as_pyarrow() -> None:
     import polars as pl
 

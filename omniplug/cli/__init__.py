@@ -3,6 +3,7 @@
 Commands live in modules by concern: :mod:`omniplug.cli.connect` (plugins,
 fetch, import, simulate), :mod:`omniplug.cli.engine` (stitch and the other
 core engines), :mod:`omniplug.cli.material` (match), :mod:`omniplug.cli.pipeline` (run, demo),
+:mod:`omniplug.cli.audience` (audience, mmm),
 :mod:`omniplug.cli.report` (report), :mod:`omniplug.cli.scaffold` (new-plugin).
 
 Every command is a thin layer over a Python function of the same name, so
@@ -56,6 +57,8 @@ def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
       omniplug match out/materials.parquet --out assets/   one asset per re-edited creative
       omniplug run pipeline.toml                every platform and stream, Parquet + DuckDB
       omniplug report out/                      out/report.html: ROI, KOLs, AIPL, material reuse
+      omniplug audience out/ --platform douyin --stage I   re-targeting files per AIPL stage
+      omniplug mmm out/ --format robyn          daily spend and credited conversions for an MMM
       omniplug demo                             the whole thing on a simulated brand world
       omniplug new-plugin acme_mall             scaffold a plugin for a new platform
 
@@ -73,7 +76,7 @@ def cli(ctx: click.Context, debug: bool, verbose: int) -> None:
 
 
 # The commands register themselves on `cli` when their modules are imported.
-from omniplug.cli import connect, engine, material, pipeline, report, scaffold  # noqa: E402,F401
+from omniplug.cli import audience, connect, engine, material, pipeline, report, scaffold  # noqa: E402,F401
 
 
 def main() -> None:
