@@ -18,10 +18,23 @@ from omniplug.errors import OmniplugError
 def run_cmd(pipeline: Path, as_json: bool) -> None:
     """Run the PIPELINE file: every configured platform and stream, then the outputs.
 
-    Platforms are fetched in parallel; each table lands in OUT/<table>.parquet
-    and in the DuckDB database OUT/omniplug.duckdb (query it with
-    `duckdb OUT/omniplug.duckdb "select ..."`). Run it again to fetch only
-    what is new; a run killed at any point resumes from its saved cursors.
+    Platforms are fetched in parallel; each table lands in OUT/<table>.parquet.
+    Then new materials are fingerprinted and grouped into assets
+    (asset_groups), identifiers are stitched into persons, orders are
+    attributed under every configured model (attribution, with spend and ROI)
+    and persons get their AIPL stage (aipl). Everything is also in the DuckDB
+    database OUT/omniplug.duckdb (`duckdb OUT/omniplug.duckdb "select ..."`)
+    and summarised in OUT/report.html. Run it again to fetch only what is
+    new (steps whose inputs did not change are skipped); a run killed at any
+    point resumes from its saved cursors.
+
+    
+    Optional sections (defaults shown):
+      [assets]       enabled = true, max_distance = 8 (of 64 bits)
+      [stitch]       max_component_size = 200, hub_degree = 100, blocked_values = []
+      [attribution]  models = ["last_touch", "linear"], lookback_days = 30,
+                     group_by = ["platform", "channel", "campaign_id", "kol_id", "material_id", "asset_id"]
+      [aipl]         as_of = the last day of the data
 
     \b
     Example pipeline.toml:
@@ -51,8 +64,13 @@ def run_cmd(pipeline: Path, as_json: bool) -> None:
         click.echo(f"  {table:<22} {rows:>10} rows fetched   {state}")
     for reason, count in summary.rejects.most_common(10):
         click.echo(f"  rejects {count:>8} x {reason}")
+    if any(summary.materials.values()):
+        click.echo(f"  materials: {summary.materials['fingerprinted']} fingerprinted, "
+                   f"{summary.materials['rejected']} rejected (see rejects, stream 'fingerprint')")
     if summary.database:
         click.echo(f"  database: {summary.database}")
+    if summary.report:
+        click.echo(f"  report: {summary.report}")
     click.echo("  time: " + ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items()))
 
 
