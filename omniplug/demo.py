@@ -24,8 +24,6 @@ from omniplug.config import PipelineConfig
 from omniplug.pipeline import RunSummary, run_pipeline
 from omniplug.plugins import PluginRegistry
 from omniplug.progress import NullProgress, Progress
-from omniplug.report import build_report
-from omniplug.report.sample import world_media
 from omniplug.sync import StreamResult
 from omniplug.world import PLATFORMS, World, WorldConfig, build_world
 from omniplug.world.scoring import asset_scores, attribution_agreement, stitching_scores
@@ -120,11 +118,6 @@ def run_demo(
     result.run = summary
     result.streams = summary.streams
     result.seconds.update(summary.seconds)
-    # Again, with thumbnails: the simulators that served the media are gone,
-    # but the world can draw every creative again.
-    clock = time.perf_counter()
-    summary.report = build_report(out, settings=config.attribution, media=world_media(world))
-    result.seconds["report"] = time.perf_counter() - clock
     _compare(result, world)
     _score(result, world)
     return result

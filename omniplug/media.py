@@ -71,11 +71,16 @@ class MediaReader:
         limits: the bounds applied to every read.
         client: an ``httpx.Client`` to use (default: a new one, closed by :meth:`close`).
         sleep: how waits between retries are spent (tests pass a fake).
+        on_read: called with ``(uri, media_type, data)`` after every successful
+            read (the pipeline keeps thumbnails this way); it may run in
+            several threads at once and its exceptions are not caught.
     """
 
     def __init__(self, limits: MediaLimits | None = None, *, client: httpx.Client | None = None,
-                 sleep: Callable[[float], object] = time.sleep) -> None:
+                 sleep: Callable[[float], object] = time.sleep,
+                 on_read: Callable[[str, str, bytes], object] | None = None) -> None:
         self.limits = limits or MediaLimits()
+        self.on_read = on_read
         self._own_client = client is None
         self._client = client or httpx.Client(timeout=self.limits.timeout, follow_redirects=True)
         self._sleep = sleep
@@ -110,6 +115,8 @@ class MediaReader:
             raise MediaError(f"unsupported uri scheme {scheme!r} (use http, https, file or a local path)")
         if not data:
             raise MediaError("media is empty (0 bytes)")
+        if self.on_read is not None:
+            self.on_read(uri, media_type, data)
         return data
 
     def _read_file(self, uri: str, limit: int) -> bytes:

@@ -34,7 +34,7 @@ from typing import Any
 from omniplug.config import PipelineConfig, PlatformConfig, config_fingerprint, validate_platform_config
 from omniplug.errors import ConfigError, OmniplugError, PluginError
 from omniplug.outputs import DATABASE_FILENAME, write_database
-from omniplug.pipeline_assets import run_fingerprint, run_match
+from omniplug.pipeline_assets import cached_thumbnails, run_fingerprint, run_match
 from omniplug.pipeline_steps import ENGINE_OUTPUTS, run_aipl, run_attribution, run_stitch
 from omniplug.plugins import PluginRegistry
 from omniplug.progress import NullProgress, Progress
@@ -230,5 +230,6 @@ def _write_outputs(summary: RunSummary, state: StateStore, config: PipelineConfi
     summary.seconds["database"] = time.perf_counter() - started
     started = time.perf_counter()
     if summary.tables or not (summary.out_dir / REPORT_FILENAME).exists():
-        summary.report = build_report(summary.out_dir, settings=config.attribution)
+        summary.report = build_report(summary.out_dir, settings=config.attribution,
+                                      media=cached_thumbnails(summary.out_dir))
     summary.seconds["report"] = time.perf_counter() - started

@@ -18,8 +18,11 @@ representative, so unchanged groups keep their ids.
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,10 +39,52 @@ from omniplug.state import PartRecord, StateStore
 from omniplug.sync import PARTS_DIR, compact_tables, write_parquet_atomic
 from omniplug.validate import validate_batch
 
-__all__ = ["CHUNK", "run_fingerprint", "run_match", "with_asset_ids"]
+__all__ = ["CHUNK", "THUMBNAILS_DIR", "cached_thumbnails", "run_fingerprint", "run_match", "with_asset_ids"]
 
 #: Materials per committed chunk: small enough that a killed run loses little work.
 CHUNK = 64
+#: Folder of the output folder where each material's thumbnail is kept (for report.html,
+#: which must open offline while material URIs point at CDNs).
+THUMBNAILS_DIR = "thumbnails"
+
+
+def _thumbnail_path(out: Path, platform: str, material_id: str) -> Path:
+    return out / THUMBNAILS_DIR / quote(platform, safe="") / f"{quote(material_id, safe='')}.jpg"
+
+
+def cached_thumbnails(out: Path) -> Callable[[str, str], bytes | None]:
+    """The report's media source: the thumbnail fingerprinting kept of ``(platform, material_id)``, if any."""
+
+    def read(platform: str, material_id: str) -> bytes | None:
+        path = _thumbnail_path(out, platform, material_id)
+        return path.read_bytes() if path.exists() else None
+
+    return read
+
+
+class _ThumbnailKeeper:
+    """Writes a small JPEG of every media file the reader fetched, under the keys of the current chunk."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.keys: dict[str, list[tuple[str, str]]] = {}
+
+    def __call__(self, uri: str, media_type: str, data: bytes) -> None:
+        from omniplug.report.thumbs import thumbnail_bytes
+
+        todo = [k for k in self.keys.get(uri, ()) if not _thumbnail_path(self.out, *k).exists()]
+        if not todo:
+            return
+        uri_data = thumbnail_bytes(data, media_type=media_type)
+        if uri_data is None:
+            return
+        jpeg = base64.b64decode(uri_data.partition(",")[2])
+        for platform, material_id in todo:
+            path = _thumbnail_path(self.out, platform, material_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(jpeg)
+            tmp.replace(path)
 
 
 def _done_keys(out: Path, state: StateStore) -> set[tuple[str, str]]:
@@ -86,7 +131,8 @@ def run_fingerprint(
     progress = progress or NullProgress()
     task = progress.task("materials fingerprinted", total=todo.num_rows, unit="materials")
     seq = 0
-    with MediaReader(_media_limits(config)) as reader:
+    keeper = _ThumbnailKeeper(out)
+    with MediaReader(_media_limits(config), on_read=keeper) as reader:
         for platform in sorted(set(todo.column("platform").to_pylist())):
             rows = todo.filter(pc.equal(todo.column("platform"), platform))
             cfg = (platforms or {}).get(platform) or PlatformConfig(base_url="https://localhost")
@@ -95,6 +141,9 @@ def run_fingerprint(
             try:
                 for start in range(0, rows.num_rows, CHUNK):
                     chunk = rows.slice(start, CHUNK)
+                    keeper.keys = {}
+                    for row in chunk.select(["platform", "material_id", "uri"]).to_pylist():
+                        keeper.keys.setdefault(row["uri"], []).append((row["platform"], row["material_id"]))
                     tables = registry.fingerprint(platform, chunk, ctx)
                     seq += 1
                     parts = _write_parts(out, platform, run_id, seq, tables)

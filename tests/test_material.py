@@ -17,7 +17,7 @@ from omniplug.config import PipelineConfig
 from omniplug.context import FetchContext
 from omniplug.material import DefaultFingerprinter, fingerprint_materials, materials_of
 from omniplug.media import MediaLimits, MediaReader
-from omniplug.pipeline_assets import run_fingerprint, run_match, with_asset_ids
+from omniplug.pipeline_assets import cached_thumbnails, run_fingerprint, run_match, with_asset_ids
 from omniplug.plugins import PluginRegistry
 from omniplug.state import StateStore
 from omniplug.testing import SimulatorBase
@@ -209,6 +209,13 @@ def test_the_pipeline_step_resumes_after_a_crash_without_loss_or_repeats(
     assert resumed["fingerprinted"] == catalogue.num_rows - 16
     for name in ("material_fingerprints", "asset_groups"):
         assert pq.read_table(crashed / f"{name}.parquet").equals(pq.read_table(reference / f"{name}.parquet")), name
+
+    # Every material read kept a small JPEG for the offline report.
+    thumbs = cached_thumbnails(reference)
+    for row in catalogue.select(["platform", "material_id"]).to_pylist():
+        data = thumbs(row["platform"], row["material_id"])
+        assert data is not None and data[:3] == b"\xff\xd8\xff", row
+    assert thumbs("tmall", "never-seen") is None
 
     again = _step(crashed, PluginRegistry(load_entry_points=False), "run3")
     assert again["fingerprinted"] == 0 and again["tables"] == {} and again["match"] == {}
