@@ -13,7 +13,11 @@ dHash of one is within ``max_distance`` bits of some window dHash of the
 other *and* the pHashes of the same two windows agree within
 ``confirm_max_distance`` bits; every frame of a video counts as the video's
 (a cover still matches its video), but two videos must share most of their
-sampled frames, not just a brand intro; matches are joined transitively
+sampled frames, not just a brand intro. One window pair is not enough: a
+match needs ``min_window_pairs`` distinct window pairs, one of them close
+(dHash <= 6 and pHash <= 12), unless one pair is a near-exact copy (dHash <= 3
+and pHash <= 8), because one loose coincidence would otherwise merge two
+whole assets. Matches are joined transitively
 (connected components). Rows with quality below ``min_quality`` never match: a flat or
 nearly blank image (quality 0) is its own asset.
 
@@ -37,13 +41,15 @@ from omniplug.errors import InvalidInputError
 from omniplug.fingerprint_io import as_table
 from omniplug.schema import schema_of
 
-__all__ = ["DEFAULT_CONFIRM_DISTANCE", "DEFAULT_MAX_DISTANCE", "HashIndex", "group_assets"]
+__all__ = ["DEFAULT_CONFIRM_DISTANCE", "DEFAULT_MAX_DISTANCE", "DEFAULT_MIN_WINDOW_PAIRS", "HashIndex", "group_assets"]
 
 _GROUP_DEFAULTS: dict[str, Any] = json.loads(_core.default_group_options_json())
 #: Default dHash radius of :func:`group_assets` (8 of 64 bits; measured, see the Rust core's docs).
 DEFAULT_MAX_DISTANCE: int = _GROUP_DEFAULTS["max_distance"]
 #: Default pHash radius confirming a dHash match (16 of 64 bits).
 DEFAULT_CONFIRM_DISTANCE: int = _GROUP_DEFAULTS["confirm_max_distance"]
+#: Default number of distinct window pairs that must support a match (2).
+DEFAULT_MIN_WINDOW_PAIRS: int = _GROUP_DEFAULTS["min_window_pairs"]
 _ALGORITHMS_64 = ("dhash64", "phash64")
 
 
@@ -167,6 +173,7 @@ def group_assets(
     min_quality: float = 1.0,
     video_min_overlap: float = 0.5,
     representative: Literal["smallest", "first"] = "smallest",
+    min_window_pairs: int = DEFAULT_MIN_WINDOW_PAIRS,
 ) -> pa.Table:
     """Group materials into assets from their fingerprints.
 
@@ -199,6 +206,12 @@ def group_assets(
             (default) the smallest ``(platform, material_id)``, so the result
             does not depend on row order; ``"first"`` the member whose rows
             come first (list originals first to make them the representatives).
+        min_window_pairs: distinct window pairs (a mirrored pair counts with
+            its unmirrored one) that must match, one of them within dHash 6
+            and pHash 12, for two materials (two frames of two videos) to
+            match; one pair within dHash 3 and pHash 8 suffices alone
+            (default 2). ``1``: any single confirmed window pair matches (the
+            looser rule, which lets one coincidence merge two assets).
 
     Returns:
         An ``asset_groups`` table, one row per material: ``material_id``,
@@ -228,6 +241,10 @@ def group_assets(
         raise InvalidInputError("confirm_algorithm must differ from algorithm (or be None)")
     if not 0 <= video_min_overlap < 1:
         raise InvalidInputError(f"video_min_overlap {video_min_overlap} must be in [0, 1)")
+    if isinstance(min_window_pairs, bool) or not isinstance(min_window_pairs, int | np.integer) or not (
+        1 <= min_window_pairs <= 64
+    ):
+        raise InvalidInputError(f"min_window_pairs {min_window_pairs!r} must be an integer 1-64")
     if representative not in ("smallest", "first"):
         raise InvalidInputError(f"representative {representative!r} must be 'smallest' or 'first'")
     table = as_table(fingerprints, "fingerprints")
@@ -251,6 +268,7 @@ def group_assets(
             "min_quality": float(min_quality),
             "video_min_overlap": float(video_min_overlap),
             "representative": representative,
+            "min_window_pairs": int(min_window_pairs),
         }
     )
     return _core.group_fingerprints(selected, options).cast(schema_of("asset_groups"))

@@ -66,6 +66,26 @@ class DemoResult:
         """True when every fetched table has exactly the world's row count."""
         return all(got == want for got, want in self.comparison.values())
 
+    def throughput(self) -> dict[str, tuple[int, float]]:
+        """Per step, ``(rows it worked on, rows per second)``: what ``--scale`` benchmark runs report.
+
+        fetch: canonical rows fetched; fingerprint: materials; stitch:
+        identity links; attribute and aipl: touchpoints plus orders.
+        """
+        def rows(*tables: str) -> int:
+            return sum(pq.ParquetFile(p).metadata.num_rows for t in tables
+                       if (p := self.out_dir / f"{t}.parquet").exists())
+
+        work = {
+            "fetch": sum(self.run.rows.values()) if self.run else 0,
+            "fingerprint": self.run.materials["fingerprinted"] if self.run else 0,
+            "stitch": rows("identity_links"),
+            "attribute": rows("touchpoints", "orders"),
+            "aipl": rows("touchpoints", "orders"),
+        }
+        return {step: (n, n / self.seconds[step]) for step, n in work.items()
+                if n and self.seconds.get(step, 0) > 0}
+
 
 @contextlib.contextmanager
 def _simulators(registry: PluginRegistry, world: World, platforms: list[str]) -> Iterator[dict[str, Any]]:

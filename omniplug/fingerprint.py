@@ -14,8 +14,10 @@ Each image gets a bundle of hashes, one row per (algorithm, window):
 * windows: the whole image (the bare algorithm name, ``dhash64``), and
   regions a platform edit usually keeps, as ``name@window``: the content
   after stripping pads and borders (``trim``), centre crops (``crop05`` ...
-  ``crop30``), aspect cover crops (``cover1x1``, ``cover3x4``, ``cover9x16``,
-  ``cover16x9``), each also mirrored (``dhash64@crop10_mirror``). PDQ is
+  ``crop30``), edge crops cutting 10 % or 20 % from one side only
+  (``cutl10``, ``cutr10``, ``cutt10``, ``cutb10``, ``cutl20`` ... ``cutb20``:
+  what a one-sided crop keeps), aspect cover crops (``cover1x1``,
+  ``cover3x4``, ``cover9x16``, ``cover16x9``), each also mirrored (``dhash64@crop10_mirror``). PDQ is
   computed for ``full`` and ``trim`` only. Windows that coincide with an
   earlier one, or are nearly flat, are left out.
 * ``quality`` 0-100: PDQ's gradient measure of the content; images with too

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from omniplug.assets import DEFAULT_CONFIRM_DISTANCE, DEFAULT_MAX_DISTANCE, group_assets
+from omniplug.assets import DEFAULT_CONFIRM_DISTANCE, DEFAULT_MAX_DISTANCE, DEFAULT_MIN_WINDOW_PAIRS, group_assets
 from omniplug.errors import InvalidInputError
 from omniplug.fingerprint import fingerprint_images
 from omniplug.schema import schema_of
@@ -168,20 +168,44 @@ def test_a_dhash_match_needs_the_phash_of_the_same_window_to_agree() -> None:
         *window("b", flip(A, 3), flip(B, 20, 40)),  # dHash close, pHash far: a chance collision
         *window("c", flip(A, 5), flip(B, 4), win="crop10"),  # both close, another window name
     ]
-    together = assets_of(group_assets(fp_table(rows)))
+    # One window pair each: the single-pair rule isolates what confirmation does.
+    together = assets_of(group_assets(fp_table(rows), min_window_pairs=1))
     assert together["a"] == together["c"] != together["b"]
-    unconfirmed = assets_of(group_assets(fp_table(rows), confirm_algorithm=None))
+    unconfirmed = assets_of(group_assets(fp_table(rows), confirm_algorithm=None, min_window_pairs=1))
     assert unconfirmed["a"] == unconfirmed["b"] == unconfirmed["c"]
     # The pHash of another window does not confirm: d's close pHash belongs to its crop20 window.
     rows_d = [*window("a", A, B), row("d", "dhash64", flip(A, 2)), row("d", "phash64@crop20", B)]
-    assert len(set(assets_of(group_assets(fp_table(rows_d))).values())) == 2
+    assert len(set(assets_of(group_assets(fp_table(rows_d), min_window_pairs=1)).values())) == 2
+
+
+C, D = 0x0F1E_2D3C_4B5A_6978, 0x1122_3344_5566_7788
+
+
+def test_one_loose_window_pair_does_not_merge_but_two_windows_with_an_anchor_do() -> None:
+    loose = [*window("a", A, B), *window("b", flip(A, 7), flip(B, 14))]
+    assert len(set(assets_of(group_assets(fp_table(loose))).values())) == 2
+    assert len(set(assets_of(group_assets(fp_table(loose), min_window_pairs=1)).values())) == 1
+    # Its mirrored twin is the same evidence again, not a second pair.
+    twin = [*loose, *window("a", C, D, win="crop10_mirror"), *window("b", flip(C, 7), flip(D, 14), win="crop10_mirror"),
+            *window("a", flip(A, 30), flip(B, 30), win="crop10"),
+            *window("b", flip(flip(A, 30), 5), flip(flip(B, 30), 10), win="crop10")]
+    # crop10 pair: dHash 5, pHash 10 (an anchor); crop10_mirror pair: the same window pair mirrored.
+    assert len(set(assets_of(group_assets(fp_table(twin[4:]))).values())) == 2
+    # A second distinct window pair (full) next to the crop10 anchor: one asset.
+    two = [*loose, *twin[8:]]
+    assert len(set(assets_of(group_assets(fp_table(two))).values())) == 1
+    # A near-exact pair (dHash <= 3, pHash <= 8) needs no second pair.
+    exact = [*window("a", A, B), *window("b", flip(A, 3), flip(B, 8))]
+    assert len(set(assets_of(group_assets(fp_table(exact))).values())) == 1
+    assert DEFAULT_MIN_WINDOW_PAIRS == 2
 
 
 def test_radii_are_inclusive_and_configurable() -> None:
     rows = [*window("a", A, B), *window("b", flip(A, 8), flip(B, 16))]
-    assert len(set(assets_of(group_assets(fp_table(rows))).values())) == 1
-    assert len(set(assets_of(group_assets(fp_table(rows), max_distance=7)).values())) == 2
-    assert len(set(assets_of(group_assets(fp_table(rows), confirm_max_distance=15)).values())) == 2
+    one = {"min_window_pairs": 1}
+    assert len(set(assets_of(group_assets(fp_table(rows), **one)).values())) == 1
+    assert len(set(assets_of(group_assets(fp_table(rows), max_distance=7, **one)).values())) == 2
+    assert len(set(assets_of(group_assets(fp_table(rows), confirm_max_distance=15, **one)).values())) == 2
     assert (DEFAULT_MAX_DISTANCE, DEFAULT_CONFIRM_DISTANCE) == (8, 16)
 
 
@@ -225,7 +249,7 @@ def test_representatives_ids_and_distances() -> None:
         *window("x0", A, B, platform="weibo"),
         row("only-pdq", "pdq256", 0, platform="jd") | {"hash": bytes(32)},
     ]
-    groups = group_assets(fp_table(rows))
+    groups = group_assets(fp_table(rows), min_window_pairs=1)
     # Sorted by (platform, material_id); the smallest key represents the asset.
     assert list(zip(groups.column("platform").to_pylist(), groups.column("material_id").to_pylist(), strict=True)) == [
         ("jd", "only-pdq"), ("jd", "x1"), ("jd", "x2"), ("weibo", "x0")]
@@ -237,7 +261,7 @@ def test_representatives_ids_and_distances() -> None:
     assert asset["x1"] == assets_of(group_assets(fp_table(window("x1", 0, 0, platform="jd"))))["x1"]
     assert all(a >= 0 for a in asset.values())
     # "first": the first listed member represents, and distances are measured to it.
-    first = group_assets(fp_table(rows), representative="first")
+    first = group_assets(fp_table(rows), representative="first", min_window_pairs=1)
     assert first.column("material_id").to_pylist() == ["x1", "x2", "x0", "only-pdq"]
     assert dict(zip(first.column("material_id").to_pylist(), first.column("distance").to_pylist(), strict=True)) == {
         "x1": 0, "x2": 6, "x0": 6, "only-pdq": 0}
@@ -251,7 +275,8 @@ def test_inputs_are_checked() -> None:
     with pytest.raises(InvalidInputError, match="2-byte hash"):
         group_assets(bad_width)
     for kwargs in ({"max_distance": 65}, {"max_distance": -1}, {"algorithm": "pdq256"},
-                   {"confirm_algorithm": "dhash64"}, {"representative": "oldest"}, {"video_min_overlap": 1.0}):
+                   {"confirm_algorithm": "dhash64"}, {"representative": "oldest"}, {"video_min_overlap": 1.0},
+                   {"min_window_pairs": 0}, {"min_window_pairs": True}):
         with pytest.raises(InvalidInputError):
             group_assets(good, **kwargs)
     # Without frame and quality columns every row is a still of unknown quality.
@@ -263,7 +288,25 @@ def test_inputs_are_checked() -> None:
 # -- brute force on random tables -----------------------------------------------------------------
 
 
-def reference_groups(rows: list[dict], radius: int, confirm: int, overlap: float) -> set[frozenset[str]]:
+def supported(pairs: list[tuple], min_pairs: int) -> bool:
+    """The support rule read literally: pairs are (window a, window b, dHash distance, pHash distance)."""
+    if min_pairs <= 1:
+        return bool(pairs)
+    if any(d <= 3 and p <= 8 for _, _, d, p in pairs):
+        return True
+    if not any(d <= 6 and p <= 12 for _, _, d, p in pairs):
+        return False
+
+    def base(w: str) -> tuple[str, bool]:
+        w = w or "full"
+        return (w[: -len("_mirror")], True) if w.endswith("_mirror") else (w, False)
+
+    keys = {(base(a)[0], base(b)[0], base(a)[1] != base(b)[1]) for a, b, _, _ in pairs}
+    return len(keys) >= min_pairs
+
+
+def reference_groups(rows: list[dict], radius: int, confirm: int, overlap: float,
+                     min_pairs: int = 1) -> set[frozenset[str]]:
     """Union-find over every pair of materials, checked window pair by window pair."""
     windows: dict[str, dict[tuple[int, str], dict[str, int]]] = defaultdict(dict)
     for r in rows:
@@ -272,7 +315,8 @@ def reference_groups(rows: list[dict], radius: int, confirm: int, overlap: float
             continue
         windows[r["material_id"]].setdefault((r["frame"], win), {})[name] = int.from_bytes(r["hash"], "big")
     codes = {
-        m: [(f, w["dhash64"], w["phash64"]) for (f, _), w in ws.items() if len(w) == 2] for m, ws in windows.items()
+        m: [(f, w["dhash64"], w["phash64"], win) for (f, win), w in ws.items() if len(w) == 2]
+        for m, ws in windows.items()
     }
     mids = sorted({r["material_id"] for r in rows})
     parent = {m: m for m in mids}
@@ -284,16 +328,23 @@ def reference_groups(rows: list[dict], radius: int, confirm: int, overlap: float
 
     for i, a in enumerate(mids):
         for b in mids[i + 1:]:
-            pairs = [(fa, fb) for fa, da, pa_ in codes.get(a, []) for fb, db, pb in codes.get(b, [])
+            pairs = [(fa, fb, wa, wb, (da ^ db).bit_count(), (pa_ ^ pb).bit_count())
+                     for fa, da, pa_, wa in codes.get(a, []) for fb, db, pb, wb in codes.get(b, [])
                      if (da ^ db).bit_count() <= radius and (pa_ ^ pb).bit_count() <= confirm]
             if not pairs:
                 continue
-            videos = [{f for f, _, _ in codes[m]} for m in (a, b)]
+            videos = [{f for f, *_ in codes[m]} for m in (a, b)]
             if all(min(f) >= 0 for f in videos):
+                # Two videos: frame pairs supported on their own, then the overlap.
+                frame_pairs = {(p[0], p[1]) for p in pairs}
+                good = [fp for fp in frame_pairs
+                        if supported([p[2:] for p in pairs if (p[0], p[1]) == fp], min_pairs)]
                 n = min(len(v) for v in videos)
                 need = min(n, int(overlap * n) + 1)
-                if len({p[0] for p in pairs}) < need or len({p[1] for p in pairs}) < need:
+                if len({g[0] for g in good}) < need or len({g[1] for g in good}) < need:
                     continue
+            elif not supported([p[2:] for p in pairs], min_pairs):
+                continue
             parent[find(b)] = find(a)
     members: dict[str, set[str]] = defaultdict(set)
     for m in mids:
@@ -302,8 +353,10 @@ def reference_groups(rows: list[dict], radius: int, confirm: int, overlap: float
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 14), radius=st.integers(0, 12), confirm=st.integers(0, 24))
-def test_grouping_equals_brute_force_on_random_tables(seed: int, n: int, radius: int, confirm: int) -> None:
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 14), radius=st.integers(0, 12), confirm=st.integers(0, 24),
+       min_pairs=st.sampled_from([1, 2, 3]))
+def test_grouping_equals_brute_force_on_random_tables(seed: int, n: int, radius: int, confirm: int,
+                                                      min_pairs: int) -> None:
     rng = random.Random(seed)
     base = [(rng.getrandbits(64), rng.getrandbits(64)) for _ in range(4)]  # a few "creatives"
     rows: list[dict] = []
@@ -315,5 +368,6 @@ def test_grouping_equals_brute_force_on_random_tables(seed: int, n: int, radius:
                 quality = rng.choice([90.0, 90.0, 90.0, 0.0, None])
                 rows += window(f"m{m}", flip(dh, rng.randint(0, 10), rng.randint(0, 54)),
                                flip(ph, rng.randint(0, 20), rng.randint(0, 44)), win=w, frame=f, quality=quality)
-    got = partition(group_assets(fp_table(rows), max_distance=radius, confirm_max_distance=confirm))
-    assert got == reference_groups(rows, radius, confirm, 0.5)
+    got = partition(group_assets(fp_table(rows), max_distance=radius, confirm_max_distance=confirm,
+                                 min_window_pairs=min_pairs))
+    assert got == reference_groups(rows, radius, confirm, 0.5, min_pairs)

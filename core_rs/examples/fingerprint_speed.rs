@@ -9,7 +9,7 @@
 //!    shapes, text-like blocks, noise) and encodes them as JPEG (q 85) in
 //!    memory.
 //! 2. (a) Hashing from decoded luma: every hash of the bundle (trimming,
-//!    20 windows x dHash + pHash, PDQ of full/trimmed and mirrors, quality)
+//!    36 windows x dHash + pHash, PDQ of full/trimmed and mirrors, quality)
 //!    from the working image the decoder delivers, and from full-resolution
 //!    luma (which adds the box reduction).
 //! 3. (b) End to end from JPEG bytes (DCT-scaled decode included).

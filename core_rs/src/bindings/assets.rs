@@ -24,7 +24,9 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::grouping::{group_framed, Entry, Rules};
 use super::{batch_to_pyarrow, detached, single_batch, to_py_err};
 use crate::error::{CoreError, CoreResult};
-use crate::hamming_index::{HashIndex, HashMatch, DEFAULT_CONFIRM_DISTANCE, DEFAULT_MAX_DISTANCE};
+use crate::hamming_index::{
+    HashIndex, HashMatch, SupportRule, DEFAULT_CONFIRM_DISTANCE, DEFAULT_MAX_DISTANCE,
+};
 
 /// Flat big-endian bytes of the codes in `array`, `bits` bits each.
 fn code_bytes(array: &ArrayRef, bits: u32, what: &str) -> CoreResult<Vec<u8>> {
@@ -189,6 +191,10 @@ struct GroupOptions {
     /// `smallest`: the representative is the member with the smallest
     /// (platform, material_id); `first`: the member listed first.
     representative: String,
+    /// Distinct window pairs that must support a match (with one close
+    /// anchor pair), unless one pair is a near-exact copy; 1: any one pair
+    /// (see `hamming_index::SupportRule`).
+    min_window_pairs: usize,
 }
 
 impl Default for GroupOptions {
@@ -201,6 +207,7 @@ impl Default for GroupOptions {
             min_quality: 1.0,
             video_min_overlap: 0.5,
             representative: "smallest".into(),
+            min_window_pairs: SupportRule::default().min_pairs,
         }
     }
 }
@@ -370,18 +377,31 @@ fn group_batch(batch: &RecordBatch, o: &GroupOptions) -> CoreResult<RecordBatch>
     let n = materials.len();
     // (`group_framed` sorts the entries, so the map's order does not matter.)
     let mut usable = Vec::with_capacity(windows.len());
-    for ((m, frame, _), (p, c)) in windows {
+    // Window names (mirroring stripped) as small ids: support counts
+    // distinct window pairs, and a mirrored pair counts with its plain one.
+    let mut window_ids: HashMap<&str, u16> = HashMap::new();
+    for ((m, frame, name), (p, c)) in windows {
         let material = rank[m as usize];
+        let (base, mirrored) = match name.strip_suffix("_mirror") {
+            Some(base) => (base, true),
+            None => (name, false),
+        };
+        let next = window_ids.len().min(u16::MAX as usize) as u16;
+        let window = *window_ids.entry(base).or_insert(next);
         match (p, c, confirm) {
             (Some(primary), Some(confirm), Some(_)) => usable.push(Entry {
                 material,
                 frame,
+                window,
+                mirrored,
                 primary,
                 confirm,
             }),
             (Some(primary), _, None) => usable.push(Entry {
                 material,
                 frame,
+                window,
+                mirrored,
                 primary,
                 confirm: 0,
             }),
@@ -393,6 +413,7 @@ fn group_batch(batch: &RecordBatch, o: &GroupOptions) -> CoreResult<RecordBatch>
         max_distance: o.max_distance,
         confirm_max_distance: confirm.map(|_| o.confirm_max_distance),
         video_min_overlap: o.video_min_overlap,
+        support: SupportRule::with_min_pairs(o.min_window_pairs),
     };
     let members = group_framed(n, usable, &rules)?;
     let mut mid_b = StringBuilder::with_capacity(n, n * 16);
@@ -452,6 +473,7 @@ pub(super) fn default_group_options_json() -> String {
         "min_quality": o.min_quality,
         "video_min_overlap": o.video_min_overlap,
         "representative": o.representative,
+        "min_window_pairs": o.min_window_pairs,
     })
     .to_string()
 }

@@ -6,8 +6,13 @@
 //! `hamming_index::group_assets_confirmed`: two window codes match when
 //! their primary codes (dHash) are within `max_distance` and their
 //! confirming codes (pHash of the same two windows) within
-//! `confirm_max_distance`. What this adds is frames:
+//! `confirm_max_distance`. What this adds is support and frames:
 //!
+//! * two materials (or, for two videos, two frames) match only when their
+//!   matching window pairs satisfy `hamming_index::SupportRule`: several
+//!   distinct window pairs with one close anchor, or one near-exact pair.
+//!   One loose window pair between unrelated images is how whole assets
+//!   used to be merged;
 //! * every frame's windows are codes of its material, so a still (a cover)
 //!   that matches one frame of a video joins that video;
 //! * two *videos* join only when more than `video_min_overlap` of the
@@ -20,13 +25,16 @@
 //! representative is its smallest material index.
 
 use crate::error::CoreResult;
-use crate::hamming_index::HashIndex;
+use crate::hamming_index::{HashIndex, SupportRule, WindowPair};
 
 /// One usable window code of one frame of one material (frame -1: a still).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Entry {
     pub material: u32,
     pub frame: i32,
+    /// Window id, mirroring left out (stable within one grouping call).
+    pub window: u16,
+    pub mirrored: bool,
     pub primary: u64,
     pub confirm: u64,
 }
@@ -39,6 +47,8 @@ pub(super) struct Rules {
     pub confirm_max_distance: Option<u32>,
     /// Fraction of the shorter video's frames that must match (strictly more).
     pub video_min_overlap: f64,
+    /// Which window pairs make two materials (two frames) match.
+    pub support: SupportRule,
 }
 
 /// The asset of one material.
@@ -110,11 +120,12 @@ pub(super) fn group_framed(
     let primary: Vec<u64> = entries.iter().map(|e| e.primary).collect();
     let index = HashIndex::build_64(&primary)?;
     let mut uf = MinRoot((0..n as u32).collect());
-    // (video a, video b, frame of a, frame of b): evidence counted per pair below.
-    let mut video_pairs: Vec<(u32, u32, i32, i32)> = Vec::new();
+    // Every confirmed window pair: (material a < material b, frame of a,
+    // frame of b, evidence). Support is judged per material pair (per frame
+    // pair for two videos) once all of them are in.
+    let mut found: Vec<(u32, u32, i32, i32, WindowPair)> = Vec::new();
     for (block_no, block) in primary.chunks(BLOCK).enumerate() {
         let base = block_no * BLOCK;
-        let mut found: Vec<(u32, u32, i32, i32)> = Vec::new();
         for m in index.search_64(block, rules.max_distance)? {
             let (q, r) = (
                 &entries[base + m.query_row as usize],
@@ -123,32 +134,54 @@ pub(super) fn group_framed(
             if q.material >= r.material {
                 continue;
             }
+            let confirm_distance = (q.confirm ^ r.confirm).count_ones();
             if let Some(limit) = rules.confirm_max_distance {
-                if (q.confirm ^ r.confirm).count_ones() > limit {
+                if confirm_distance > limit {
                     continue;
                 }
             }
-            if is_video[q.material as usize] && is_video[r.material as usize] {
-                found.push((q.material, r.material, q.frame, r.frame));
-            } else {
-                uf.union(q.material, r.material);
+            found.push((
+                q.material,
+                r.material,
+                q.frame,
+                r.frame,
+                WindowPair {
+                    window_a: q.window,
+                    window_b: r.window,
+                    mirrored: q.mirrored != r.mirrored,
+                    distance: m.distance,
+                    confirm_distance,
+                },
+            ));
+        }
+    }
+    found.sort_unstable();
+    let mut evidence: Vec<WindowPair> = Vec::new();
+    for pair in found.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        let (a, b) = (pair[0].0, pair[0].1);
+        if !(is_video[a as usize] && is_video[b as usize]) {
+            evidence.clear();
+            evidence.extend(pair.iter().map(|p| p.4));
+            if rules.support.accepts(&evidence) {
+                uf.union(a, b);
+            }
+            continue;
+        }
+        // Two videos: frame pairs that match on their own, then the overlap.
+        let (mut fa, mut fb) = (Vec::new(), Vec::new());
+        for frames_pair in pair.chunk_by(|x, y| (x.2, x.3) == (y.2, y.3)) {
+            evidence.clear();
+            evidence.extend(frames_pair.iter().map(|p| p.4));
+            if rules.support.accepts(&evidence) {
+                fa.push(frames_pair[0].2);
+                fb.push(frames_pair[0].3);
             }
         }
-        found.sort_unstable();
-        found.dedup();
-        video_pairs.append(&mut found);
-    }
-    video_pairs.sort_unstable();
-    video_pairs.dedup();
-    for pair in video_pairs.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
-        let (a, b) = (pair[0].0, pair[0].1);
         let need = required_frames(
             frames[a as usize],
             frames[b as usize],
             rules.video_min_overlap,
         );
-        let mut fa: Vec<i32> = pair.iter().map(|p| p.2).collect();
-        let mut fb: Vec<i32> = pair.iter().map(|p| p.3).collect();
         fa.sort_unstable();
         fa.dedup();
         fb.sort_unstable();

@@ -7,8 +7,9 @@
 //! result carries a quality score: images with too little structure to hash
 //! reliably get quality 0, and grouping never matches them.
 //!
-//! Matching then asks whether any window code of one image is within a small
-//! Hamming distance of any window code of another (see `hamming_index`).
+//! Matching then asks whether window codes of one image are within a small
+//! Hamming distance of window codes of another, through several distinct
+//! window pairs (see `hamming_index::SupportRule`).
 //! Costs are kept low so that catalogues of millions of images fit on one
 //! machine: DCT-domain JPEG scaling means a 0.5-megapixel JPEG is decoded at
 //! about 100 x 75, and every hash works from that.

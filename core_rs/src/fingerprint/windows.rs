@@ -10,9 +10,13 @@
 //! * [`WindowKind::Full`]: the whole decoded image.
 //! * [`WindowKind::Trimmed`]: the content rectangle after stripping borders
 //!   and pads (see `trim`): what a padded or framed edit reduces to.
-//! * Centre crops and cover crops are cut from the full image, as platforms
-//!   cut them from the file they receive. (Cutting them from the trimmed
-//!   rectangle instead ties them to the trimming heuristic, whose result can
+//! * Edge crops ([`WindowKind::CutLeft10`] ...): 10 % or 20 % cut away from
+//!   one side only. A one-sided crop (a banner cut off, a screenshot
+//!   trimmed on one edge) keeps a window anchored to the other three edges,
+//!   which no centred window is.
+//! * Centre crops, edge crops and cover crops are cut from the full image,
+//!   as platforms cut them from the file they receive. (Cutting them from
+//!   the trimmed rectangle instead ties them to the trimming heuristic, whose result can
 //!   differ between an original and its crop.)
 //!
 //! Each window also exists mirrored (left-right). A window whose rectangle
@@ -45,11 +49,27 @@ pub enum WindowKind {
     Cover9x16,
     /// Largest centred 16:9 (landscape) crop.
     Cover16x9,
+    /// 10 % of the width cut from the left side.
+    CutLeft10,
+    /// 10 % of the width cut from the right side.
+    CutRight10,
+    /// 10 % of the height cut from the top.
+    CutTop10,
+    /// 10 % of the height cut from the bottom.
+    CutBottom10,
+    /// 20 % of the width cut from the left side.
+    CutLeft20,
+    /// 20 % of the width cut from the right side.
+    CutRight20,
+    /// 20 % of the height cut from the top.
+    CutTop20,
+    /// 20 % of the height cut from the bottom.
+    CutBottom20,
 }
 
 impl WindowKind {
     /// Every kind, in id order.
-    pub const ALL: [WindowKind; 10] = [
+    pub const ALL: [WindowKind; 18] = [
         WindowKind::Full,
         WindowKind::Trimmed,
         WindowKind::Crop5,
@@ -60,10 +80,19 @@ impl WindowKind {
         WindowKind::Cover3x4,
         WindowKind::Cover9x16,
         WindowKind::Cover16x9,
+        WindowKind::CutLeft10,
+        WindowKind::CutRight10,
+        WindowKind::CutTop10,
+        WindowKind::CutBottom10,
+        WindowKind::CutLeft20,
+        WindowKind::CutRight20,
+        WindowKind::CutTop20,
+        WindowKind::CutBottom20,
     ];
 
     /// Stable short name: `full`, `trim`, `crop05`, `crop10`, `crop20`,
-    /// `crop30`, `cover1x1`, `cover3x4`, `cover9x16`, `cover16x9`.
+    /// `crop30`, `cover1x1`, `cover3x4`, `cover9x16`, `cover16x9`, `cutl10`,
+    /// `cutr10`, `cutt10`, `cutb10`, `cutl20`, `cutr20`, `cutt20`, `cutb20`.
     pub fn name(self) -> &'static str {
         match self {
             WindowKind::Full => "full",
@@ -76,6 +105,14 @@ impl WindowKind {
             WindowKind::Cover3x4 => "cover3x4",
             WindowKind::Cover9x16 => "cover9x16",
             WindowKind::Cover16x9 => "cover16x9",
+            WindowKind::CutLeft10 => "cutl10",
+            WindowKind::CutRight10 => "cutr10",
+            WindowKind::CutTop10 => "cutt10",
+            WindowKind::CutBottom10 => "cutb10",
+            WindowKind::CutLeft20 => "cutl20",
+            WindowKind::CutRight20 => "cutr20",
+            WindowKind::CutTop20 => "cutt20",
+            WindowKind::CutBottom20 => "cutb20",
         }
     }
 
@@ -91,6 +128,22 @@ impl WindowKind {
             WindowKind::Crop10 => Some(0.10),
             WindowKind::Crop20 => Some(0.20),
             WindowKind::Crop30 => Some(0.30),
+            _ => None,
+        }
+    }
+
+    /// Edge crop: (fraction cut, side) with side 0 left, 1 right, 2 top,
+    /// 3 bottom.
+    fn edge_cut(self) -> Option<(f32, u8)> {
+        match self {
+            WindowKind::CutLeft10 => Some((0.10, 0)),
+            WindowKind::CutRight10 => Some((0.10, 1)),
+            WindowKind::CutTop10 => Some((0.10, 2)),
+            WindowKind::CutBottom10 => Some((0.10, 3)),
+            WindowKind::CutLeft20 => Some((0.20, 0)),
+            WindowKind::CutRight20 => Some((0.20, 1)),
+            WindowKind::CutTop20 => Some((0.20, 2)),
+            WindowKind::CutBottom20 => Some((0.20, 3)),
             _ => None,
         }
     }
@@ -123,7 +176,7 @@ impl Window {
         mirrored: false,
     };
 
-    /// Compact id: `2 * kind index + mirrored` (0..20).
+    /// Compact id: `2 * kind index + mirrored` (0..36).
     pub fn id(self) -> u8 {
         self.kind.index() * 2 + self.mirrored as u8
     }
@@ -161,6 +214,25 @@ fn centre_crop(r: Rect, f: f32) -> Rect {
     }
 }
 
+/// `r` with `f` of one dimension cut from one side (see `edge_cut`).
+fn edge_crop(r: Rect, f: f32, side: u8) -> Rect {
+    let (dw, dh) = (r.w * f, r.h * f);
+    match side {
+        0 => Rect {
+            x: r.x + dw,
+            w: r.w - dw,
+            ..r
+        },
+        1 => Rect { w: r.w - dw, ..r },
+        2 => Rect {
+            y: r.y + dh,
+            h: r.h - dh,
+            ..r
+        },
+        _ => Rect { h: r.h - dh, ..r },
+    }
+}
+
 /// Largest centred rectangle of aspect `a` inside `r`.
 fn cover_crop(r: Rect, a: f32) -> Rect {
     let (w, h) = if r.aspect() > a {
@@ -194,6 +266,8 @@ pub fn window_rects(full: Rect, content: Rect, all: bool) -> Vec<(WindowKind, Re
     for kind in WindowKind::ALL {
         if let Some(f) = kind.crop_fraction() {
             push(kind, centre_crop(full, f));
+        } else if let Some((f, side)) = kind.edge_cut() {
+            push(kind, edge_crop(full, f, side));
         } else if let Some(a) = kind.cover_aspect() {
             let ratio = full.aspect() / a;
             if ratio.max(1.0 / ratio) >= SAME_ASPECT {

@@ -19,8 +19,8 @@ mod tests;
 use rayon::prelude::*;
 
 pub use grouping::{
-    group_assets, group_assets_confirmed, AssetMembership, GroupConfig, DEFAULT_CONFIRM_DISTANCE,
-    DEFAULT_MAX_DISTANCE,
+    group_assets, group_assets_confirmed, AssetMembership, GroupConfig, SupportRule, WindowPair,
+    DEFAULT_CONFIRM_DISTANCE, DEFAULT_MAX_DISTANCE,
 };
 
 use crate::error::{CoreError, CoreResult};

@@ -109,12 +109,13 @@ fn trimming_keeps_a_minimum_of_each_side() {
 #[test]
 fn window_ids_and_names_round_trip() {
     let mut names = std::collections::BTreeSet::new();
-    for id in 0..20u8 {
+    let n = 2 * WindowKind::ALL.len() as u8;
+    for id in 0..n {
         let w = Window::from_id(id).expect("valid id");
         assert_eq!(w.id(), id);
         assert!(names.insert(w.name()));
     }
-    assert_eq!(Window::from_id(20), None);
+    assert_eq!(Window::from_id(n), None);
     assert_eq!(Window::FULL.id(), 0);
     assert_eq!(algorithm_label(Algorithm::Dhash64, Window::FULL), "dhash64");
     let w = Window {
@@ -261,4 +262,114 @@ fn fingerprint_luma_reduces_large_frames_first() {
         small.codes64(Algorithm::Dhash64)[0],
     );
     assert!(d <= 4, "distance {d}");
+}
+
+#[test]
+fn edge_crops_keep_three_edges_of_the_image() {
+    let full = Rect {
+        x: 0.0,
+        y: 0.0,
+        w: 200.0,
+        h: 100.0,
+    };
+    let rects = window_rects(full, full, true);
+    let get = |k| {
+        rects
+            .iter()
+            .find(|(kk, _)| *kk == k)
+            .map(|(_, r)| *r)
+            .expect("present")
+    };
+    assert!(close(
+        get(WindowKind::CutLeft10),
+        20.0,
+        0.0,
+        180.0,
+        100.0,
+        1e-3
+    ));
+    assert!(close(
+        get(WindowKind::CutRight10),
+        0.0,
+        0.0,
+        180.0,
+        100.0,
+        1e-3
+    ));
+    assert!(close(
+        get(WindowKind::CutTop10),
+        0.0,
+        10.0,
+        200.0,
+        90.0,
+        1e-3
+    ));
+    assert!(close(
+        get(WindowKind::CutBottom10),
+        0.0,
+        0.0,
+        200.0,
+        90.0,
+        1e-3
+    ));
+    assert!(close(
+        get(WindowKind::CutLeft20),
+        40.0,
+        0.0,
+        160.0,
+        100.0,
+        1e-3
+    ));
+    assert!(close(
+        get(WindowKind::CutBottom20),
+        0.0,
+        0.0,
+        200.0,
+        80.0,
+        1e-3
+    ));
+    // Ids stay unique and round-trip through their names' order.
+    for (i, kind) in WindowKind::ALL.iter().enumerate() {
+        assert_eq!(kind.index() as usize, i);
+        for mirrored in [false, true] {
+            let w = Window {
+                kind: *kind,
+                mirrored,
+            };
+            assert_eq!(Window::from_id(w.id()), Some(w));
+        }
+    }
+}
+
+#[test]
+fn a_one_sided_crop_matches_the_originals_edge_window_closely() {
+    // The right 85 % of a structured image: its full window is close to the
+    // original's cut-left-10 % window, far from the original's full window.
+    let img = creative(9, 240, 160);
+    let crop = img.crop(36, 0, 204, 160);
+    let (a, b) = (fp(&encode_png(&img)), fp(&encode_png(&crop)));
+    let full_b = b
+        .code(Algorithm::Dhash64, Window::FULL)
+        .and_then(|c| c.as_u64())
+        .expect("full");
+    let edge_a = a
+        .code(
+            Algorithm::Dhash64,
+            Window {
+                kind: WindowKind::CutLeft10,
+                mirrored: false,
+            },
+        )
+        .and_then(|c| c.as_u64())
+        .expect("edge window");
+    let full_a = a
+        .code(Algorithm::Dhash64, Window::FULL)
+        .and_then(|c| c.as_u64())
+        .expect("full");
+    assert!(
+        hamming64(full_b, edge_a) < hamming64(full_b, full_a),
+        "edge {} full {}",
+        hamming64(full_b, edge_a),
+        hamming64(full_b, full_a)
+    );
 }

@@ -170,3 +170,95 @@ fn confirming_lists_must_align_with_the_codes() {
     let r = group_assets_confirmed(&[vec![1u64]], &[], &[10], &cfg);
     assert!(matches!(r, Err(crate::CoreError::InvalidInput(_))));
 }
+
+fn wp(window_a: u16, window_b: u16, mirrored: bool, distance: u32, confirm: u32) -> WindowPair {
+    WindowPair {
+        window_a,
+        window_b,
+        mirrored,
+        distance,
+        confirm_distance: confirm,
+    }
+}
+
+#[test]
+fn one_loose_window_pair_is_not_support_enough() {
+    let rule = SupportRule::default();
+    // One pair at the edge of both radii: the coincidence that merged assets.
+    assert!(!rule.accepts(&[wp(3, 1, false, 8, 16)]));
+    // The same pair seen again through mirrored windows is not new evidence.
+    assert!(!rule.accepts(&[wp(3, 1, false, 6, 12), wp(3, 1, false, 6, 10)]));
+    // Two distinct loose pairs without a close anchor: still no.
+    assert!(!rule.accepts(&[wp(3, 1, false, 8, 16), wp(4, 2, false, 7, 14)]));
+    assert!(!rule.accepts(&[]));
+}
+
+#[test]
+fn two_distinct_pairs_with_an_anchor_or_one_near_exact_pair_match() {
+    let rule = SupportRule::default();
+    assert!(rule.accepts(&[wp(0, 0, false, 6, 12), wp(2, 2, false, 8, 16)]));
+    // A mirrored edit: plain~mirror is distinct from plain~plain.
+    assert!(rule.accepts(&[wp(0, 0, true, 5, 8), wp(0, 0, false, 8, 16)]));
+    // A near-exact copy of one region suffices alone.
+    assert!(rule.accepts(&[wp(7, 0, false, 3, 8)]));
+    assert!(!rule.accepts(&[wp(7, 0, false, 4, 8)]));
+    assert!(!rule.accepts(&[wp(7, 0, false, 3, 10)]));
+    // Three required pairs.
+    let three = SupportRule::with_min_pairs(3);
+    assert!(!three.accepts(&[wp(0, 0, false, 5, 8), wp(1, 1, false, 5, 8)]));
+    assert!(three.accepts(&[
+        wp(0, 0, false, 5, 8),
+        wp(1, 1, false, 5, 8),
+        wp(1, 2, false, 8, 16)
+    ]));
+}
+
+#[test]
+fn the_single_rule_accepts_any_pair() {
+    assert_eq!(SupportRule::with_min_pairs(1), SupportRule::SINGLE);
+    assert_eq!(SupportRule::with_min_pairs(0), SupportRule::SINGLE);
+    assert!(SupportRule::SINGLE.accepts(&[wp(1, 2, false, 64, 64)]));
+    assert!(!SupportRule::SINGLE.accepts(&[]));
+}
+
+#[test]
+fn support_rule_agrees_with_a_brute_force_reading_of_its_definition() {
+    // Independent reference: enumerate the definition literally.
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = |m: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % m
+    };
+    let rule = SupportRule::default();
+    for _ in 0..2000 {
+        let n = next(5) as usize;
+        let pairs: Vec<WindowPair> = (0..n)
+            .map(|_| {
+                wp(
+                    next(3) as u16,
+                    next(3) as u16,
+                    next(2) == 1,
+                    next(9) as u32,
+                    2 * next(9) as u32,
+                )
+            })
+            .collect();
+        let sure = pairs
+            .iter()
+            .any(|p| p.distance <= 3 && p.confirm_distance <= 8);
+        let anchor = pairs
+            .iter()
+            .any(|p| p.distance <= 6 && p.confirm_distance <= 12);
+        let mut distinct = 0;
+        for (i, p) in pairs.iter().enumerate() {
+            let seen = pairs[..i].iter().any(|q| {
+                (q.window_a, q.window_b, q.mirrored) == (p.window_a, p.window_b, p.mirrored)
+            });
+            distinct += usize::from(!seen);
+        }
+        let expected = sure || (anchor && distinct >= 2);
+        assert_eq!(rule.accepts(&pairs), expected, "{pairs:?}");
+    }
+}
