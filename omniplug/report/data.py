@@ -89,7 +89,10 @@ class OutputFolder:
         self.path = Path(path)
         if not self.path.is_dir():
             raise InvalidInputError(f"{self.path} is not a folder; pass the output folder of `omniplug run`")
-        self.db = duckdb.connect()
+        # One thread: GROUP BY without ORDER BY then returns groups in the same
+        # order every time, so the same folder gives the same bytes (the
+        # report's tables are small; parallelism buys nothing here).
+        self.db = duckdb.connect(config={"threads": 1})
         self.tables: set[str] = set()
         self._arrow: dict[str, pa.Table] = {}
         for name in KNOWN_TABLES:

@@ -88,7 +88,7 @@ def attribution_html(section: dict[str, Any]) -> str:
     out.append(table_html(heads, body, sortable=True))
     unattributed = section.get("unattributed") or {}
     if unattributed:
-        parts = [f"{m}: {count(v['orders'])} orders, {yuan(v['revenue'])}" for m, v in unattributed.items()]
+        parts = [f"{m}: {count(v['orders'])} orders, {yuan(v['revenue'])}" for m, v in sorted(unattributed.items())]
         out.append(f'<p class="lead">Not credited (paid orders with no touch in the lookback window): '
                    f'{esc("; ".join(parts))}. Source: {esc(section.get("source"))}.</p>')
     return "".join(out) + "</section>"
