@@ -17,7 +17,11 @@ Each image gets a bundle of hashes, one row per (algorithm, window):
   ``crop30``), edge crops cutting 10 % or 20 % from one side only
   (``cutl10``, ``cutr10``, ``cutt10``, ``cutb10``, ``cutl20`` ... ``cutb20``:
   what a one-sided crop keeps), aspect cover crops (``cover1x1``,
-  ``cover3x4``, ``cover9x16``, ``cover16x9``), each also mirrored (``dhash64@crop10_mirror``). PDQ is
+  ``cover3x4``, ``cover9x16``, ``cover16x9``), and, for letterboxed or
+  pillarboxed images only (content centred within 5 %), the same cover crops
+  of the trimmed content (``tcover1x1`` ... ``tcover16x9``: a 9:16 video frame
+  with a blurred letterbox around a square creative still matches that
+  creative's 3:4 crop), each also mirrored (``dhash64@crop10_mirror``). PDQ is
   computed for ``full`` and ``trim`` only. Windows that coincide with an
   earlier one, or are nearly flat, are left out.
 * ``quality`` 0-100: PDQ's gradient measure of the content; images with too

@@ -224,3 +224,26 @@ def test_single_video_by_bytes_or_path(four_seconds: bytes, tmp_path: Path) -> N
     assert set(by_bytes.column("material_id").to_pylist()) == {"c"}
     with pytest.raises(InvalidInputError, match="material_id"):
         fingerprint_video(four_seconds)
+
+
+def test_a_letterboxed_short_video_groups_with_the_cropped_note_cover_of_its_creative() -> None:
+    # Douyin's video puts the square creative on a 9:16 canvas (darkened blurred letterbox, title
+    # and account bands) and zooms in; Xiaohongshu's note cover is a 3:4 crop of the same
+    # creative. Creative 6 of seed 7 is soft (smooth gradients, few edges): its letterbox is found
+    # by the straight edges where the pad meets it, and the trimmed content's 3:4 crop matches.
+    from omniplug.world.media import edit_for_platform
+
+    video = render_video(6, "douyin", seed=7)
+    notes = [edit_for_platform(render_creative(cid, seed=7), "xiaohongshu", 0, seed=7) for cid in (6, 9)]
+    fps = pa.concat_tables([
+        fingerprint_video(video, material_id="video-6", platform="douyin").fingerprints,
+        fingerprint_images(
+            pa.table({"material_id": ["note-6", "note-9"], "platform": ["xiaohongshu"] * 2,
+                      "content": pa.array(notes, pa.binary())})
+        ).fingerprints,
+    ])
+    assert any("@tcover3x4" in a for a in fps.column("algorithm").to_pylist())
+    groups = group_assets(fps)
+    asset = dict(zip(groups.column("material_id").to_pylist(), groups.column("asset_id").to_pylist(), strict=True))
+    assert asset["video-6"] == asset["note-6"]
+    assert asset["note-9"] != asset["video-6"]

@@ -17,12 +17,25 @@
 //!    within `max_gap` of the side. Twice round, so a frame inside a
 //!    letterbox goes too.
 //!
+//! 3. Edge-bounded pads, when step 1 found none: after the solid pads (the
+//!    title and account bands of a short-video cover) are gone, a pair of
+//!    straight edges across the whole image (a darkened blurred copy meets
+//!    the content along a line where nearly every pixel steps), centred,
+//!    leaving a standard aspect ratio, with far less fine texture (second
+//!    differences) outside them than between them. This catches the blurred
+//!    letterbox around a soft creative, whose smooth gradients have as much
+//!    neighbour difference as the blurred copy. Solid pads go once more
+//!    afterwards.
+//!
 //! Trimming never leaves less than `min_keep` of a side. It is heuristic by
 //! nature (a uniform stretch of the picture itself at an edge looks like a
 //! pad), which is why the untrimmed image stays one of the hash windows and
 //! the crop windows are cut from the full image.
 
 use super::luma::{LumaImage, Rect};
+
+mod edges;
+use edges::edge_bands;
 
 /// Thresholds of the trimming heuristics.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,6 +54,12 @@ pub struct TrimConfig {
     pub min_blur_band: f32,
     /// Trimming keeps at least this fraction of each side.
     pub min_keep: f32,
+    /// An edge-bounded pad's edge: 30 % of the pixels along the line step by
+    /// at least this many luma levels across it.
+    pub edge_step: f32,
+    /// An edge-bounded pad's lines have at most this fraction of the
+    /// content's fine texture (medians of the lines' mean second difference).
+    pub edge_texture_ratio: f32,
 }
 
 impl Default for TrimConfig {
@@ -52,6 +71,8 @@ impl Default for TrimConfig {
             blur_ratio: 0.25,
             min_blur_band: 0.05,
             min_keep: 0.25,
+            edge_step: 8.0,
+            edge_texture_ratio: 0.25,
         }
     }
 }
@@ -63,8 +84,8 @@ pub struct Trim {
     pub rect: Rect,
     /// Solid pad sizes removed: top, bottom, left, right.
     pub solid: [usize; 4],
-    /// Symmetric low-texture (blurred or plain) band sizes removed: top,
-    /// bottom, left, right.
+    /// Symmetric low-texture (blurred or plain) or edge-bounded band sizes
+    /// removed: top, bottom, left, right.
     pub blurred: [usize; 4],
 }
 
@@ -309,7 +330,20 @@ pub fn trim_content(img: &LumaImage, cfg: &TrimConfig) -> Trim {
     b.x0 += l;
     b.x1 -= r;
     let mut solid = [0usize; 4];
-    let b = trim_solid(img, b, cfg, &mut solid);
+    let mut b = trim_solid(img, b, cfg, &mut solid);
+    let mut blurred = [t, bt, l, r];
+    if blurred == [0; 4] {
+        let (t, bt) = edge_bands(img, Side::Top, b, img.height, cfg);
+        b.y0 += t;
+        b.y1 -= bt;
+        let (l, r) = edge_bands(img, Side::Left, b, img.width, cfg);
+        b.x0 += l;
+        b.x1 -= r;
+        blurred = [t, bt, l, r];
+        if blurred != [0; 4] {
+            b = trim_solid(img, b, cfg, &mut solid);
+        }
+    }
     let rect = Rect {
         x: b.x0 as f32,
         y: b.y0 as f32,
@@ -319,6 +353,6 @@ pub fn trim_content(img: &LumaImage, cfg: &TrimConfig) -> Trim {
     Trim {
         rect,
         solid,
-        blurred: [t, bt, l, r],
+        blurred,
     }
 }

@@ -14,6 +14,13 @@
 //!   one side only. A one-sided crop (a banner cut off, a screenshot
 //!   trimmed on one edge) keeps a window anchored to the other three edges,
 //!   which no centred window is.
+//! * Trimmed cover crops ([`WindowKind::TrimCover1x1`] ...): the cover
+//!   crops of the content rectangle, only for an image whose content sits
+//!   centred between pads (a letterbox or pillarbox; one-sided trims of
+//!   dark photo edges gave chance matches between unrelated images). A
+//!   letterboxed edit (a square creative on a 9:16 short-video canvas) and
+//!   a cropped edit of the same creative (its 3:4 note cover) share no
+//!   other window.
 //! * Centre crops, edge crops and cover crops are cut from the full image,
 //!   as platforms cut them from the file they receive. (Cutting them from
 //!   the trimmed rectangle instead ties them to the trimming heuristic, whose result can
@@ -65,11 +72,19 @@ pub enum WindowKind {
     CutTop20,
     /// 20 % of the height cut from the bottom.
     CutBottom20,
+    /// Largest centred 1:1 crop of the trimmed content.
+    TrimCover1x1,
+    /// Largest centred 3:4 crop of the trimmed content.
+    TrimCover3x4,
+    /// Largest centred 9:16 crop of the trimmed content.
+    TrimCover9x16,
+    /// Largest centred 16:9 crop of the trimmed content.
+    TrimCover16x9,
 }
 
 impl WindowKind {
     /// Every kind, in id order.
-    pub const ALL: [WindowKind; 18] = [
+    pub const ALL: [WindowKind; 22] = [
         WindowKind::Full,
         WindowKind::Trimmed,
         WindowKind::Crop5,
@@ -88,11 +103,16 @@ impl WindowKind {
         WindowKind::CutRight20,
         WindowKind::CutTop20,
         WindowKind::CutBottom20,
+        WindowKind::TrimCover1x1,
+        WindowKind::TrimCover3x4,
+        WindowKind::TrimCover9x16,
+        WindowKind::TrimCover16x9,
     ];
 
     /// Stable short name: `full`, `trim`, `crop05`, `crop10`, `crop20`,
     /// `crop30`, `cover1x1`, `cover3x4`, `cover9x16`, `cover16x9`, `cutl10`,
-    /// `cutr10`, `cutt10`, `cutb10`, `cutl20`, `cutr20`, `cutt20`, `cutb20`.
+    /// `cutr10`, `cutt10`, `cutb10`, `cutl20`, `cutr20`, `cutt20`, `cutb20`,
+    /// `tcover1x1`, `tcover3x4`, `tcover9x16`, `tcover16x9`.
     pub fn name(self) -> &'static str {
         match self {
             WindowKind::Full => "full",
@@ -113,6 +133,10 @@ impl WindowKind {
             WindowKind::CutRight20 => "cutr20",
             WindowKind::CutTop20 => "cutt20",
             WindowKind::CutBottom20 => "cutb20",
+            WindowKind::TrimCover1x1 => "tcover1x1",
+            WindowKind::TrimCover3x4 => "tcover3x4",
+            WindowKind::TrimCover9x16 => "tcover9x16",
+            WindowKind::TrimCover16x9 => "tcover16x9",
         }
     }
 
@@ -158,6 +182,17 @@ impl WindowKind {
             _ => None,
         }
     }
+
+    /// Aspect ratio (width / height) of a cover crop of the trimmed content.
+    fn trim_cover_aspect(self) -> Option<f32> {
+        match self {
+            WindowKind::TrimCover1x1 => Some(1.0),
+            WindowKind::TrimCover3x4 => Some(3.0 / 4.0),
+            WindowKind::TrimCover9x16 => Some(9.0 / 16.0),
+            WindowKind::TrimCover16x9 => Some(16.0 / 9.0),
+            _ => None,
+        }
+    }
 }
 
 /// A window: a region, possibly mirrored left-right.
@@ -176,7 +211,7 @@ impl Window {
         mirrored: false,
     };
 
-    /// Compact id: `2 * kind index + mirrored` (0..36).
+    /// Compact id: `2 * kind index + mirrored` (0..44).
     pub fn id(self) -> u8 {
         self.kind.index() * 2 + self.mirrored as u8
     }
@@ -248,6 +283,17 @@ fn cover_crop(r: Rect, a: f32) -> Rect {
     }
 }
 
+/// Largest offset of a letterboxed content's centre from the image's centre,
+/// as a fraction of the side.
+const CENTRED: f32 = 0.05;
+
+/// Whether `content`'s centre is within [`CENTRED`] of `full`'s on both axes.
+fn is_centred(content: Rect, full: Rect) -> bool {
+    let dx = (content.x + content.w / 2.0) - (full.x + full.w / 2.0);
+    let dy = (content.y + content.h / 2.0) - (full.y + full.h / 2.0);
+    dx.abs() <= CENTRED * full.w && dy.abs() <= CENTRED * full.h
+}
+
 /// The window rectangles of an image whose whole area is `full` and whose
 /// content rectangle (after trimming) is `content`; with `all == false`
 /// only the full image.
@@ -263,6 +309,7 @@ pub fn window_rects(full: Rect, content: Rect, all: bool) -> Vec<(WindowKind, Re
         }
     };
     push(WindowKind::Trimmed, content);
+    let letterboxed = !content.near(&full, 0.5) && is_centred(content, full);
     for kind in WindowKind::ALL {
         if let Some(f) = kind.crop_fraction() {
             push(kind, centre_crop(full, f));
@@ -272,6 +319,11 @@ pub fn window_rects(full: Rect, content: Rect, all: bool) -> Vec<(WindowKind, Re
             let ratio = full.aspect() / a;
             if ratio.max(1.0 / ratio) >= SAME_ASPECT {
                 push(kind, cover_crop(full, a));
+            }
+        } else if let Some(a) = kind.trim_cover_aspect() {
+            let ratio = content.aspect() / a;
+            if letterboxed && ratio.max(1.0 / ratio) >= SAME_ASPECT {
+                push(kind, cover_crop(content, a));
             }
         }
     }

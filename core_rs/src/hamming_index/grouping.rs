@@ -36,7 +36,7 @@ use crate::error::{CoreError, CoreResult};
 /// of a square creative), while none of the 1,770 pairs of different
 /// creatives is within 9 bits (closest 10, then 12). 8 keeps a margin on
 /// the precision side, which matters because every pair of materials is
-/// compared through up to 36 x 36 window pairs; it is also about the usual
+/// compared through up to 44 x 44 window pairs; it is also about the usual
 /// single-dHash near-duplicate threshold (12 % of the bits).
 pub const DEFAULT_MAX_DISTANCE: u32 = 8;
 

@@ -5,6 +5,7 @@
 mod alloc_guard;
 mod decode;
 mod hashes;
+mod letterbox;
 mod matching;
 mod pdq;
 mod trim;
