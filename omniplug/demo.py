@@ -12,6 +12,7 @@ matching, attribution and the report join as they land.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from omniplug.config import PipelineConfig
+from omniplug.errors import ConfigError
 from omniplug.pipeline import RunSummary, run_pipeline
 from omniplug.plugins import PluginRegistry
 from omniplug.progress import NullProgress, Progress
@@ -101,6 +103,23 @@ def _simulators(registry: PluginRegistry, world: World, platforms: list[str]) ->
             sim.stop()
 
 
+#: Marks a folder as the demo's own, so a later demo may empty it.
+DEMO_MARKER = ".omniplug-demo"
+
+
+def _fresh_demo_folder(out: Path) -> Path:
+    if out.exists() and any(out.iterdir()):
+        if not (out / DEMO_MARKER).exists():
+            raise ConfigError(f"{out} is not empty and was not written by omniplug demo; "
+                              "choose an empty or new folder with --out")
+        for child in out.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARKER).write_text("written by omniplug demo; the next demo run empties this folder\n",
+                                   encoding="utf-8")
+    return out
+
+
 def run_demo(
     registry: PluginRegistry,
     out_dir: str | Path,
@@ -114,13 +133,17 @@ def run_demo(
     Args:
         registry: loaded plugins; platforms of the world without an
             installed plugin (or without a simulator) are reported as missing.
-        out_dir: output folder (created).
+        out_dir: output folder (created). A folder a previous demo wrote is
+            emptied first: its saved tokens and cursors belong to simulators
+            that are gone. Any other non-empty folder is refused.
         scale: multiplies the number of consumers of the default world.
         seed: seed of the world.
         progress: progress reporter.
+
+    Raises:
+        ConfigError: ``out_dir`` holds files that a demo did not write.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _fresh_demo_folder(Path(out_dir))
     progress = progress or NullProgress()
     result = DemoResult(out)
     clock = time.perf_counter()
