@@ -1,18 +1,33 @@
 //! Time and peak memory of `stitch` on a synthetic, realistically shaped
-//! workload.
+//! workload, or on the benchmark workloads dumped to a raw file.
 //!
 //! ```text
 //! cargo run --release --example stitch_scale -- 10000000        # utf8 output
 //! cargo run --release --example stitch_scale -- 10000000 view   # utf8_view output
+//! cargo run --release --example stitch_scale -- file BASE.bin [INCREMENT.bin] \
+//!     [view] [unguarded] [arrival] [carry] [check] [norebuild] [DAY1.persons]
 //! ```
 //!
-//! People hold 2-30 identifiers (most 2-4) with value shapes of the real
-//! types (64-hex phone hashes, UUID device ids, openids, member numbers);
-//! links form a spanning tree per person plus repeated observations; 0.1%
-//! of people rotate a device id 50 times (long chains); a few test phones
-//! are shared by thousands of accounts (hubs); 0.5% of rows carry junk.
-//! Peak memory is VmHWM from /proc/self/status, reset after the input is
-//! built so the figure is the peak while stitching (input included).
+//! `file` mode reads links dumped from the benchmark workloads (the layout
+//! is in `stitch_scale_files`), handed over as the Python layer would
+//! (chunks of 128 Ki rows, dictionary type columns), and runs day 1; with
+//! an increment also the daily incremental run and the full rebuild (base +
+//! increment, day 1 as previous), and compares their partitions. Flags:
+//! `arrival` joins capped components in arrival order, `carry` passes day
+//! 1's hubs to the daily run as block rules (the two together make the
+//! daily run equal the rebuild), `check` reruns day 1 on one thread and
+//! compares the outputs byte for byte, `norebuild` stops after the daily
+//! run, and a `.persons` file caches day 1's persons (written when missing,
+//! read instead of running day 1 otherwise). Every run prints wall and CPU
+//! time and resident memory per phase.
+//!
+//! Synthetic mode: people hold 2-30 identifiers (most 2-4) with value
+//! shapes of the real types (64-hex phone hashes, UUID device ids, openids,
+//! member numbers); links form a spanning tree per person plus repeated
+//! observations; 0.1% of people rotate a device id 50 times (long chains);
+//! a few test phones are shared by thousands of accounts (hubs); 0.5% of
+//! rows carry junk. Peak memory is VmHWM from /proc/self/status, reset
+//! before each run so the figure is that run's peak (input included).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -20,9 +35,16 @@ use std::time::Instant;
 
 use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch, TimestampMillisecondArray};
-use arrow_schema::{DataType, Field, Schema, TimeUnit};
-use omniplug_core::stitch::{stitch, LinkColumns, OutputStrings, PersonsColumns, StitchConfig};
+use arrow_schema::DataType;
+use omniplug_core::stitch::{
+    stitch, BlockRule, CapOrder, LinkColumns, OutputStrings, Pattern, PersonsColumns, PreviousMode,
+    StitchConfig, StitchOutput,
+};
 use xxhash_rust::xxh3::xxh3_128;
+
+#[path = "stitch_scale_files/mod.rs"]
+mod files;
+use files::{links_schema, load, load_persons, same_partition, save_persons};
 
 struct Rng(u64);
 
@@ -203,81 +225,189 @@ fn build(n: usize) -> RecordBatch {
     columns.push(Arc::new(
         TimestampMillisecondArray::from(std::mem::take(&mut g.ts)).with_timezone("UTC"),
     ));
-    let schema = Schema::new(vec![
-        Field::new("left_type", DataType::Utf8, false),
-        Field::new("left_value", DataType::Utf8, false),
-        Field::new("right_type", DataType::Utf8, false),
-        Field::new("right_value", DataType::Utf8, false),
-        Field::new(
-            "observed_at",
-            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
-            false,
-        ),
-    ]);
-    RecordBatch::try_new(Arc::new(schema), columns).expect("valid batch")
+    RecordBatch::try_new(links_schema(DataType::Utf8), columns).expect("valid batch")
 }
 
-fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
-    let t = Instant::now();
-    let batch = build(n);
-    let input_bytes = batch.get_array_memory_size();
-    println!(
-        "generated {} links ({:.0} MiB of Arrow input) in {:.2?}; threads {}",
-        batch.num_rows(),
-        input_bytes as f64 / 1048576.0,
-        t.elapsed(),
-        omniplug_core::parallel::current_num_threads()
-    );
-    // Reset the peak so VmHWM covers the stitching only (input resident).
+/// One timed `stitch` call: prints wall, CPU, peak and the phases.
+fn timed(
+    what: &str,
+    links: &[RecordBatch],
+    prev: Option<&RecordBatch>,
+    cfg: &StitchConfig,
+) -> StitchOutput {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let before = peak_kib();
-    let links = LinkColumns::from_batches(std::slice::from_ref(&batch)).expect("links");
-    let mut cfg = StitchConfig::default();
-    if std::env::args().nth(2).as_deref() == Some("view") {
-        cfg.output_strings = OutputStrings::View;
-    }
+    let links = LinkColumns::from_batches(links).expect("links");
+    let prev = prev.map(|p| PersonsColumns::from_batches(std::slice::from_ref(p)).expect("prev"));
     let (t, cpu) = (Instant::now(), cpu_seconds());
-    let out = omniplug_core::parallel::install(|| stitch(&links, None, &cfg)).expect("stitch");
+    let out = omniplug_core::parallel::install(|| stitch(&links, prev.as_ref(), cfg)).expect(what);
     let (took, cpu) = (t.elapsed(), cpu_seconds() - cpu);
     let peak = peak_kib();
     let r = &out.report;
     println!(
-        "stitch: {:.3} s wall, {:.2} s cpu; peak RSS {:.0} MiB (input resident {:.0} MiB, stitch adds {:.0} MiB)",
+        "{what}: {:.3} s wall, {:.2} s cpu; peak RSS {:.0} MiB (resident before {:.0} MiB, +{:.0} MiB)",
         took.as_secs_f64(),
         cpu,
         peak as f64 / 1024.0,
         before as f64 / 1024.0,
         (peak.saturating_sub(before)) as f64 / 1024.0
     );
+    let phases: Vec<String> = out
+        .phases
+        .list
+        .iter()
+        .zip(&out.phases.resident)
+        .map(|((n, d, c), m)| {
+            format!(
+                "{n} {:.2}/{:.2} ({:.0} MiB)",
+                d.as_secs_f64(),
+                c.as_secs_f64(),
+                *m as f64 / 1048576.0
+            )
+        })
+        .collect();
     println!(
-        "identifiers {} persons {} largest {} hubs {} blocked {} cuts {} links_cut {:?}",
+        "  phases (wall/cpu s, resident after): {}",
+        phases.join(", ")
+    );
+    println!(
+        "  identifiers {} persons {} largest {} hubs {} blocked {} cuts {} links_cut {:?}; kept {} new {} merged {} split {}",
         r.identifiers,
         r.components,
         r.largest_component,
         r.hubs,
         r.blocked_identifiers,
         out.cuts.len(),
-        r.links_cut
+        r.links_cut,
+        r.persons_kept,
+        r.persons_new,
+        r.persons_merged,
+        r.persons_split
     );
-    // Second run with yesterday's persons: the daily incremental case.
-    let prev_batch = out.persons.clone();
-    drop(out);
-    let prev = PersonsColumns::from_batches(std::slice::from_ref(&prev_batch)).expect("prev");
-    let today = batch.slice(0, (batch.num_rows() / 100).max(1));
-    let today_links = LinkColumns::from_batches(std::slice::from_ref(&today)).expect("today");
-    let (t, cpu) = (Instant::now(), cpu_seconds());
-    let inc = omniplug_core::parallel::install(|| stitch(&today_links, Some(&prev), &cfg))
-        .expect("incremental");
+    out
+}
+
+fn file_mode(args: &[String]) {
+    let flag = |f: &str| args.iter().any(|a| a == f);
+    let files: Vec<&String> = args.iter().filter(|a| a.ends_with(".bin")).collect();
+    let mut cfg = if flag("unguarded") {
+        StitchConfig::unguarded()
+    } else {
+        StitchConfig::default()
+    };
+    if flag("view") {
+        cfg.output_strings = OutputStrings::View;
+    }
+    if flag("arrival") {
+        cfg.cap_order = CapOrder::Arrival;
+    }
+    let t = Instant::now();
+    let base = load(files[0]);
+    let rows: usize = base.iter().map(|b| b.num_rows()).sum();
     println!(
-        "incremental (previous persons + 1% new links): {:.3} s wall, {:.2} s cpu; kept {} new {} merged {}",
-        t.elapsed().as_secs_f64(),
-        cpu_seconds() - cpu,
-        inc.report.persons_kept,
-        inc.report.persons_new,
-        inc.report.persons_merged
+        "loaded {rows} links in {} chunks in {:.2?}; threads {}",
+        base.len(),
+        t.elapsed(),
+        omniplug_core::parallel::current_num_threads()
+    );
+    // A `.persons` file caches day 1 (written if missing, else read).
+    let cache = args.iter().find(|a| a.ends_with(".persons"));
+    let day1 = match cache.filter(|p| std::path::Path::new(p.as_str()).exists()) {
+        Some(p) => {
+            let persons = load_persons(p);
+            let mut out = timed(
+                "day 1 (tiny stand-in; persons read from cache)",
+                &base[..1],
+                None,
+                &cfg,
+            );
+            out.persons = persons;
+            out
+        }
+        None => timed("day 1", &base, None, &cfg),
+    };
+    if let Some(p) = cache.filter(|p| !std::path::Path::new(p.as_str()).exists()) {
+        save_persons(p, &day1.persons);
+    }
+    if flag("check") {
+        let again = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| timed("day 1 again, 1 thread", &base, None, &cfg));
+        println!(
+            "  same persons bytes on 1 thread: {}, same cuts: {}",
+            again.persons == day1.persons,
+            again.cuts == day1.cuts
+        );
+    }
+    let Some(inc_path) = files.get(1) else {
+        return;
+    };
+    let inc = load(inc_path);
+    let prev = day1.persons.clone();
+    // `carry`: the hubs of day 1 are passed on to the daily run as block
+    // rules (what the daily run cannot see from its own links).
+    let mut daily_cfg = cfg.clone();
+    if flag("carry") {
+        daily_cfg.block_rules.extend(
+            day1.cuts
+                .iter()
+                .filter(|c| c.rule.name() == "hub")
+                .map(|c| BlockRule::for_type(&c.id_type, Pattern::Exact(c.id_value.clone()))),
+        );
+    }
+    drop(day1);
+    let daily = timed("incremental", &inc, Some(&prev), &daily_cfg);
+    if flag("norebuild") {
+        return;
+    }
+    let mut all = base;
+    all.extend(inc.iter().cloned());
+    let rebuild_cfg = StitchConfig {
+        previous_mode: PreviousMode::IdsOnly,
+        ..cfg.clone()
+    };
+    let rebuild = timed("rebuild", &all, Some(&prev), &rebuild_cfg);
+    let (same, bad) = same_partition(&daily.persons, &rebuild.persons);
+    println!(
+        "incremental vs rebuild: same partition {same} ({bad} identifiers differ), same table {}",
+        daily.persons == rebuild.persons
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("file") {
+        file_mode(&args[1..]);
+        return;
+    }
+    let n: usize = args
+        .first()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let t = Instant::now();
+    let batch = build(n);
+    println!(
+        "generated {} links ({:.0} MiB of Arrow input) in {:.2?}; threads {}",
+        batch.num_rows(),
+        batch.get_array_memory_size() as f64 / 1048576.0,
+        t.elapsed(),
+        omniplug_core::parallel::current_num_threads()
+    );
+    let mut cfg = StitchConfig::default();
+    if args.get(1).map(String::as_str) == Some("view") {
+        cfg.output_strings = OutputStrings::View;
+    }
+    let out = timed("stitch", std::slice::from_ref(&batch), None, &cfg);
+    // Second run with yesterday's persons: the daily incremental case.
+    let prev = out.persons.clone();
+    drop(out);
+    let today = batch.slice(0, (batch.num_rows() / 100).max(1));
+    timed(
+        "incremental (previous persons + 1% new links)",
+        std::slice::from_ref(&today),
+        Some(&prev),
+        &cfg,
     );
 }

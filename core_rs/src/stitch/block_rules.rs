@@ -2,6 +2,9 @@
 //! numbers, hashes of empty strings), and their per-type arrangement for
 //! the per-occurrence check.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// How a block rule matches an identifier value. Matching is ASCII
@@ -173,20 +176,34 @@ pub fn default_block_rules() -> Vec<BlockRule> {
     rules
 }
 
-/// Block rules of one identifier type: exact values bucketed by length
-/// (most values have a length no exact rule has, so they skip them all), the
-/// other patterns in configuration order.
+/// Block rules of one identifier type: exact values sorted by (length,
+/// first 8 bytes lower-cased) so a value is compared in full only with the
+/// rules it could equal (a caller may pass thousands, e.g. the hubs of
+/// earlier runs), and skipped outright when no exact rule has its length;
+/// the other patterns in configuration order.
 pub(crate) struct TypeBlockRules {
-    exact: Vec<(usize, u32)>,
+    /// (length, folded prefix, rule index), sorted.
+    exact: Vec<(usize, u64, u32)>,
     /// Bit `n` set when an exact rule has length `n` (bit 127: 127 or more).
     exact_lens: u128,
     other: Vec<u32>,
+}
+
+/// The first 8 bytes of `v`, ASCII lower-cased, big-endian, zero-padded.
+#[inline]
+fn folded_prefix(v: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = v.len().min(8);
+    b[..n].copy_from_slice(&v[..n]);
+    b.make_ascii_lowercase();
+    u64::from_be_bytes(b)
 }
 
 impl TypeBlockRules {
     /// Arrange the rules of `rules` that apply to `id_type`.
     pub(crate) fn new(rules: &[BlockRule], id_type: &[u8]) -> Self {
         let mut exact = Vec::new();
+        let mut exact_lens = 0u128;
         let mut other = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             if r.id_type
@@ -196,28 +213,31 @@ impl TypeBlockRules {
                 continue;
             }
             match &r.pattern {
-                Pattern::Exact(t) => exact.push((t.len(), i as u32)),
+                Pattern::Exact(t) => {
+                    exact.push((t.len(), folded_prefix(t.as_bytes()), i as u32));
+                    exact_lens |= 1 << t.len().min(127);
+                }
                 _ => other.push(i as u32),
             }
         }
         exact.sort_unstable();
-        let exact_lens = exact
-            .iter()
-            .fold(0u128, |m, &(len, _)| m | 1 << len.min(127));
         TypeBlockRules {
             exact,
             exact_lens,
             other,
         }
     }
+
     /// The first rule (in configuration order) that blocks `v`.
     #[inline]
     pub(crate) fn first_match(&self, rules: &[BlockRule], v: &[u8]) -> Option<u32> {
         let mut best = None;
         if self.exact_lens >> v.len().min(127) & 1 == 1 {
-            let from = self.exact.partition_point(|e| e.0 < v.len());
-            for &(len, r) in &self.exact[from..] {
-                if len != v.len() {
+            let key = (v.len(), folded_prefix(v));
+            let from = self.exact.partition_point(|e| (e.0, e.1) < key);
+            // Sorted by rule within a key: the first true match is the earliest.
+            for &(len, p, r) in &self.exact[from..] {
+                if (len, p) != key {
                     break;
                 }
                 if rules[r as usize].pattern.matches(v) {
@@ -235,5 +255,37 @@ impl TypeBlockRules {
             }
         }
         best
+    }
+}
+
+/// The [`TypeBlockRules`] of every type, arranged once per run: types no
+/// rule names share the rules that apply to all types.
+pub(crate) struct BlockIndex {
+    generic: Arc<TypeBlockRules>,
+    by_type: HashMap<Vec<u8>, Arc<TypeBlockRules>>,
+}
+
+impl BlockIndex {
+    pub(crate) fn new(rules: &[BlockRule]) -> Self {
+        let by_type = rules
+            .iter()
+            .filter_map(|r| r.id_type.as_ref())
+            .map(|t| {
+                let t = t.as_bytes().to_vec();
+                let arranged = Arc::new(TypeBlockRules::new(rules, &t));
+                (t, arranged)
+            })
+            .collect();
+        // A type that no rule names: the empty name matches no typed rule
+        // (an empty type is rejected before rules are consulted).
+        BlockIndex {
+            generic: Arc::new(TypeBlockRules::new(rules, b"")),
+            by_type,
+        }
+    }
+
+    /// The rules of `id_type`.
+    pub(crate) fn for_type(&self, id_type: &[u8]) -> Arc<TypeBlockRules> {
+        self.by_type.get(id_type).unwrap_or(&self.generic).clone()
     }
 }

@@ -6,35 +6,57 @@
 //! from Parquet usually does), so both column sets are lists of chunks with
 //! global row numbers; concatenating them first would copy every byte.
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::Int64Type;
-use arrow_array::{Array, Int64Array, RecordBatch};
+use arrow_array::{Array, RecordBatch};
 use arrow_buffer::Buffer;
 
 pub(crate) use super::strings::NEVER;
 use super::strings::{StrCol, TimeCol};
 use crate::error::{CoreError, CoreResult};
 
+pub use super::prev_columns::PersonsColumns;
+
 /// Row ranges of a chunked column set: global row -> (chunk, local row).
+///
+/// Random access (output, the guarded pass) locates rows millions of
+/// times, so a table gives the chunk of every block of `1 << BUCKET_BITS`
+/// rows and a short forward walk finishes the job (no binary search).
 #[derive(Default)]
-struct Chunking {
+pub(super) struct Chunking {
     starts: Vec<usize>,
-    rows: usize,
+    pub(super) rows: usize,
+    /// Chunk holding the first row of each bucket.
+    bucket_chunk: Vec<u32>,
 }
 
+const BUCKET_BITS: u32 = 10;
+
 impl Chunking {
-    fn push(&mut self, len: usize) {
+    pub(super) fn push(&mut self, len: usize) {
+        let c = self.starts.len() as u32;
         self.starts.push(self.rows);
         self.rows += len;
+        // Buckets whose first row falls in the new chunk.
+        while (self.bucket_chunk.len() << BUCKET_BITS) < self.rows {
+            self.bucket_chunk.push(c);
+        }
     }
 
     #[inline]
-    fn locate(&self, row: usize) -> (usize, usize) {
+    pub(super) fn locate(&self, row: usize) -> (usize, usize) {
         if self.starts.len() == 1 {
             return (0, row);
         }
-        let c = self.starts.partition_point(|&s| s <= row) - 1;
+        let mut c = self.bucket_chunk[row >> BUCKET_BITS] as usize;
+        while c + 1 < self.starts.len() && self.starts[c + 1] <= row {
+            c += 1;
+        }
         (c, row - self.starts[c])
+    }
+
+    /// One past the last global row of chunk `c`.
+    #[inline]
+    pub(super) fn end(&self, c: usize) -> usize {
+        self.starts.get(c + 1).copied().unwrap_or(self.rows)
     }
 }
 
@@ -145,15 +167,43 @@ impl<'a> LinkColumns<'a> {
         self.rows.rows == 0
     }
 
-    /// Type and value of one side (`side` 0 = left, 1 = right) of global `row`.
+    /// Value of one side of global `row` (the type is not read).
     #[inline]
-    pub(crate) fn side(&self, row: usize, side: usize) -> (Option<&'a [u8]>, Option<&'a [u8]>) {
+    pub(crate) fn value(&self, row: usize, side: usize) -> Option<&'a [u8]> {
         let (c, i) = self.rows.locate(row);
         let ch = &self.chunks[c];
         if side == 0 {
-            (ch.left_type.get(i), ch.left_value.get(i))
+            ch.left_value.get(i)
         } else {
-            (ch.right_type.get(i), ch.right_value.get(i))
+            ch.right_value.get(i)
+        }
+    }
+
+    /// Calls `f(occurrence, type, value)` for the link sides numbered
+    /// `start..end` (side `s` of row `r` is occurrence `2r + s`), walking
+    /// the chunks in order instead of locating every row.
+    #[inline]
+    pub(crate) fn scan(
+        &self,
+        start: usize,
+        end: usize,
+        mut f: impl FnMut(usize, Option<&'a [u8]>, Option<&'a [u8]>),
+    ) {
+        let mut occ = start;
+        while occ < end {
+            let (c, i0) = self.rows.locate(occ >> 1);
+            let ch = &self.chunks[c];
+            let stop = end.min(self.rows.end(c) * 2);
+            let base = (occ >> 1) - i0;
+            for o in occ..stop {
+                let i = (o >> 1) - base;
+                if o & 1 == 0 {
+                    f(o, ch.left_type.get(i), ch.left_value.get(i));
+                } else {
+                    f(o, ch.right_type.get(i), ch.right_value.get(i));
+                }
+            }
+            occ = stop;
         }
     }
 
@@ -186,120 +236,5 @@ impl<'a> LinkColumns<'a> {
     pub(crate) fn observed_ms(&self, row: usize) -> i64 {
         let (c, i) = self.rows.locate(row);
         self.chunks[c].observed_at.map_or(NEVER, |t| t.get_ms(i))
-    }
-}
-
-struct PersonChunk<'a> {
-    id_type: StrCol<'a>,
-    id_value: StrCol<'a>,
-    person_id: &'a Int64Array,
-}
-
-/// A previous `persons` table (id_type, id_value, person_id int64), borrowed.
-#[derive(Default)]
-pub struct PersonsColumns<'a> {
-    chunks: Vec<PersonChunk<'a>>,
-    rows: Chunking,
-}
-
-impl<'a> PersonsColumns<'a> {
-    /// An empty previous-persons table.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Append one chunk given as arrays; `person_id` must be int64.
-    pub fn push_arrays(
-        &mut self,
-        id_type: &'a dyn Array,
-        id_value: &'a dyn Array,
-        person_id: &'a dyn Array,
-    ) -> CoreResult<()> {
-        let n = id_type.len();
-        if id_value.len() != n || person_id.len() != n {
-            return Err(CoreError::invalid(
-                "previous persons: id_type, id_value and person_id have different lengths",
-            ));
-        }
-        let person_id = person_id.as_primitive_opt::<Int64Type>().ok_or_else(|| {
-            CoreError::invalid(format!(
-                "column person_id: expected int64, found {}",
-                person_id.data_type()
-            ))
-        })?;
-        self.chunks.push(PersonChunk {
-            id_type: StrCol::new(id_type, "id_type")?,
-            id_value: StrCol::new(id_value, "id_value")?,
-            person_id,
-        });
-        self.rows.push(n);
-        Ok(())
-    }
-
-    /// Append one record batch with id_type, id_value and person_id.
-    pub fn push_batch(&mut self, batch: &'a RecordBatch) -> CoreResult<()> {
-        let col = |name: &str| -> CoreResult<&'a dyn Array> {
-            batch
-                .column_by_name(name)
-                .map(|c| c.as_ref())
-                .ok_or_else(|| {
-                    CoreError::invalid(format!("previous persons: missing column {name}"))
-                })
-        };
-        self.push_arrays(col("id_type")?, col("id_value")?, col("person_id")?)
-    }
-
-    /// All batches of a table, in order.
-    pub fn from_batches(batches: &'a [RecordBatch]) -> CoreResult<Self> {
-        let mut p = Self::new();
-        for b in batches {
-            p.push_batch(b)?;
-        }
-        Ok(p)
-    }
-
-    /// Number of rows over all chunks.
-    pub fn len(&self) -> usize {
-        self.rows.rows
-    }
-
-    /// Whether the table has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.rows.rows == 0
-    }
-
-    /// Type and value of global `row`.
-    #[inline]
-    pub(crate) fn ident(&self, row: usize) -> (Option<&'a [u8]>, Option<&'a [u8]>) {
-        let (c, i) = self.rows.locate(row);
-        let ch = &self.chunks[c];
-        (ch.id_type.get(i), ch.id_value.get(i))
-    }
-
-    /// The buffers holding all value bytes (for zero-copy output).
-    pub(crate) fn value_buffers(&self, out: &mut Vec<Buffer>) {
-        for ch in &self.chunks {
-            ch.id_value.data_buffers(out);
-        }
-    }
-
-    /// Prefetch (stage 1 slot or stage 2 bytes) of a value.
-    #[inline]
-    pub(crate) fn prefetch_value(&self, row: usize, bytes: bool) {
-        let (c, i) = self.rows.locate(row);
-        let col = &self.chunks[c].id_value;
-        if bytes {
-            col.prefetch_bytes(i)
-        } else {
-            col.prefetch_slot(i)
-        }
-    }
-
-    /// Person id of global `row`, `None` when null.
-    #[inline]
-    pub(crate) fn person_id(&self, row: usize) -> Option<i64> {
-        let (c, i) = self.rows.locate(row);
-        let a = self.chunks[c].person_id;
-        (!a.is_null(i)).then(|| a.value(i))
     }
 }

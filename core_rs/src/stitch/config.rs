@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::block_rules::{default_block_rules, BlockRule, Pattern, TypeBlockRules};
+use super::block_rules::{default_block_rules, BlockRule, Pattern};
 use crate::error::{CoreError, CoreResult};
 
 /// What `previous` persons mean to a run.
@@ -13,19 +13,46 @@ use crate::error::{CoreError, CoreResult};
 pub enum PreviousMode {
     /// Daily run: previous persons are groups already joined (as if all their
     /// identifiers were linked), today's links are added on top. The cost
-    /// follows the size of `previous` plus today's links instead of the whole
-    /// link history, and the partition equals a full rebuild's as long as no
-    /// guardrail fires. Guardrails then see today's links only: caps are
-    /// enforced with previous groups joined first (so today's weaker links
-    /// are the ones cut), and a hub's degree counts today's links, so pass
-    /// the hubs and blocked values of earlier runs (their cuts) back as
-    /// block rules to keep them out. A split cannot happen: the links that
-    /// would reveal it are not in the input.
+    /// follows today's links and the previous persons they touch: the
+    /// others are copied to the output unchanged. Without guardrails firing
+    /// the partition equals a full rebuild's.
+    ///
+    /// With guardrails, the daily run equals the rebuild (same partition,
+    /// same ids) when all of these hold: caps are joined in
+    /// [`CapOrder::Arrival`] order (then yesterday's persons are exactly the
+    /// state the rebuild reaches before today's links); today's links were
+    /// observed after every earlier link; the hubs of earlier runs (their
+    /// `hub` cuts) are passed back as block rules, since a hub's degree here
+    /// counts today's links only; and no identifier becomes a hub through
+    /// links spread over several runs (its earlier degree is not known
+    /// here). With [`CapOrder::Trust`] a rebuild may re-rank an old link
+    /// against a newer, more trusted one and cut differently. A split
+    /// cannot happen here: the links that would reveal it are not in the
+    /// input.
     #[default]
     Incremental,
     /// Full rebuild: `links` hold the whole history and previous persons only
     /// lend their ids (oldest kept on merge, larger part keeps it on split).
     IdsOnly,
+}
+
+/// In which order the links of a component that breaks a cap are joined
+/// (the links that would break it when their turn comes are cut).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapOrder {
+    /// Trust first: by the type priority of a link's weaker endpoint, then
+    /// most recently observed first, then the stronger endpoint's priority.
+    /// Under a cap the weakest, stalest links are cut.
+    #[default]
+    Trust,
+    /// First come, first served: by when a link was first observed (oldest
+    /// first), then by type priority. A link is cut when it arrives too late
+    /// to fit. This is the order under which an incremental run equals a
+    /// full rebuild (see [`PreviousMode::Incremental`]): the persons of
+    /// earlier runs are exactly the state the rebuild reaches before today's
+    /// links, as long as today's links are newer than all earlier ones.
+    Arrival,
 }
 
 /// String layout of the persons table.
@@ -56,6 +83,8 @@ pub struct StitchConfig {
     /// types are joined first, so under a cap the weaker link is the one cut.
     /// Types not listed rank after all listed ones, by name.
     pub type_priority: Vec<String>,
+    /// Order in which the links of a component over a cap are joined.
+    pub cap_order: CapOrder,
     /// An identifier linked to more distinct identifiers than this is a hub
     /// (shared device, test phone): all its links are cut and it belongs to
     /// no person.
@@ -109,6 +138,7 @@ impl Default for StitchConfig {
             .iter()
             .map(|s| s.to_string())
             .collect(),
+            cap_order: CapOrder::Trust,
             hub_degree: 100,
             hub_degree_per_type: BTreeMap::new(),
             block_rules: default_block_rules(),
@@ -183,11 +213,6 @@ impl StitchConfig {
             .get(id_type)
             .copied()
             .unwrap_or(self.hub_degree)
-    }
-
-    /// The block rules that apply to `id_type`, arranged for fast checks.
-    pub(crate) fn block_rules_for(&self, id_type: &[u8]) -> TypeBlockRules {
-        TypeBlockRules::new(&self.block_rules, id_type)
     }
 
     /// Whether `id_type` passes `allowed_types`.

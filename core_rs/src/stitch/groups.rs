@@ -209,6 +209,20 @@ impl Groups {
         });
     }
 
+    /// Bytes of the values of each component (`len`: per identifier).
+    pub(crate) fn value_bytes(&self, len: &[u32]) -> Vec<u64> {
+        self.ranges
+            .par_iter()
+            .with_min_len(1 << 12)
+            .map(|&(s, l)| {
+                self.order[s as usize..(s + l) as usize]
+                    .iter()
+                    .map(|&id| len[id as usize] as u64)
+                    .sum()
+            })
+            .collect()
+    }
+
     /// Size of the largest component and the number of singletons.
     pub(crate) fn size_stats(&self) -> (u64, u64) {
         let largest = self.ranges.iter().map(|r| r.1 as u64).max().unwrap_or(0);

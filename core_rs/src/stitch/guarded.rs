@@ -1,22 +1,24 @@
 //! The guarded pass: inside a component that breaks `max_component_size` or
-//! a per-type cap, join its links one at a time in priority order and cut
+//! a per-type cap, join its links one at a time in a fixed order and cut
 //! every link whose join would break a cap.
 //!
 //! Order of links (first joined first): links standing for previous persons
-//! (incremental mode); then by the type priority of the weaker endpoint (a
-//! link is as trustworthy as its weaker identifier); then most recently
-//! observed first; then by the priority of the stronger endpoint; then by
-//! the endpoints' (type, value). Every key is content, not input position, so
-//! the cuts do not depend on row order or threads. Components are resolved
-//! independently and in parallel; only the violating ones get here, which in
-//! real data is a small fraction.
+//! (incremental mode); then, with [`CapOrder::Trust`], by the type priority
+//! of the weaker endpoint (a link is as trustworthy as its weaker
+//! identifier), most recently observed first, then by the priority of the
+//! stronger endpoint; with [`CapOrder::Arrival`], by first observation
+//! (oldest first), then by the two priorities. Last come the endpoints'
+//! (type, hash key) (the values themselves between equal keys). Every key
+//! is content, not input position, so the cuts do not depend on row order
+//! or threads. Components are resolved independently and in parallel; only
+//! the violating ones get here, which in real data is a small fraction.
 
 use std::cmp::Reverse;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use rayon::prelude::*;
 
-use super::config::TypeRules;
+use super::config::{CapOrder, TypeRules};
 use super::groups::Groups;
 use super::hubs::{BitSet, Hubs};
 use super::interner::Interned;
@@ -32,6 +34,7 @@ pub(crate) struct GuardCtx<'a, 's> {
     pub rules: &'a TypeRules,
     pub hubs: &'a Hubs,
     pub max_size: Option<u32>,
+    pub order: CapOrder,
 }
 
 /// A link inside a violating component; `row == NONE` for a previous-person link.
@@ -41,6 +44,8 @@ struct GEdge {
     a: u32,
     b: u32,
     row: u32,
+    /// `observed_at` of the row (read while the rows are scanned in order).
+    recency: i64,
 }
 
 /// Cuts made by the guarded pass and the link rows they removed.
@@ -165,11 +170,13 @@ fn gather(
                 if ctx.hubs.contains(a) || ctx.hubs.contains(b) {
                     continue;
                 }
+                let row = ci * ROWS + k;
                 out.push(GEdge {
                     v: v_of(a),
                     a,
                     b,
-                    row: (ci * ROWS + k) as u32,
+                    row: row as u32,
+                    recency: ctx.source.links.observed_ms(row),
                 });
             }
             out
@@ -183,11 +190,13 @@ fn gather(
                     a,
                     b,
                     row: NONE,
+                    recency: i64::MAX,
                 });
             }
         });
     }
-    edges.par_sort_by_key(|e| e.v);
+    // Order inside a component does not matter: resolve re-sorts its links.
+    edges.par_sort_unstable_by_key(|e| e.v);
     edges
 }
 
@@ -201,15 +210,10 @@ struct LEdge {
 }
 
 /// Resolve one component: returns the sizes of its parts (members rewritten
-/// part by part, each in (type, value) order) and the cuts.
+/// part by part, each in content order: type, then hash key) and the cuts.
 fn resolve(ctx: &GuardCtx<'_, '_>, members: &mut [u32], edges: &[GEdge]) -> (Vec<u32>, CapCuts) {
     let (ty, rep, src) = (&ctx.interned.ty, &ctx.interned.rep, ctx.source);
-    let mut sorted = members.to_vec();
-    sorted.sort_unstable_by(|&x, &y| {
-        ty[x as usize]
-            .cmp(&ty[y as usize])
-            .then_with(|| src.value(rep[x as usize]).cmp(src.value(rep[y as usize])))
-    });
+    let sorted = content_order(ctx, members);
     let mut by_id: Vec<(u32, u32)> = sorted
         .iter()
         .enumerate()
@@ -227,11 +231,7 @@ fn resolve(ctx: &GuardCtx<'_, '_>, members: &mut [u32], edges: &[GEdge]) -> (Vec
                 a: x.min(y),
                 b: x.max(y),
                 class: if virt { 0 } else { 1 },
-                recency: if virt {
-                    i64::MAX
-                } else {
-                    src.links.observed_ms(e.row as usize)
-                },
+                recency: e.recency,
                 rows: if virt { 0 } else { 1 },
             }
         })
@@ -242,7 +242,12 @@ fn resolve(ctx: &GuardCtx<'_, '_>, members: &mut [u32], edges: &[GEdge]) -> (Vec
         match links.last_mut() {
             Some(l) if l.a == e.a && l.b == e.b => {
                 l.class = l.class.min(e.class);
-                l.recency = l.recency.max(e.recency);
+                // Trust: a link counts as recent as its last observation;
+                // arrival: it arrived with its first.
+                l.recency = match ctx.order {
+                    CapOrder::Trust => l.recency.max(e.recency),
+                    CapOrder::Arrival => l.recency.min(e.recency),
+                };
                 l.rows += e.rows;
             }
             _ => links.push(e),
@@ -251,14 +256,13 @@ fn resolve(ctx: &GuardCtx<'_, '_>, members: &mut [u32], edges: &[GEdge]) -> (Vec
     let prio = |r: u32| ctx.rules.priority[ty[sorted[r as usize] as usize] as usize];
     links.sort_unstable_by_key(|e| {
         let (pa, pb) = (prio(e.a), prio(e.b));
-        (
-            e.class,
-            pa.max(pb),
-            Reverse(e.recency),
-            pa.min(pb),
-            e.a,
-            e.b,
-        )
+        let weaker = i64::from(pa.max(pb));
+        // `!recency` orders most recent first without overflow.
+        let (first, second) = match ctx.order {
+            CapOrder::Trust => (weaker, !e.recency),
+            CapOrder::Arrival => (e.recency, weaker),
+        };
+        (e.class, first, second, pa.min(pb), e.a, e.b)
     });
 
     let slot_of: Vec<Option<usize>> = sorted
@@ -286,13 +290,21 @@ fn resolve(ctx: &GuardCtx<'_, '_>, members: &mut [u32], edges: &[GEdge]) -> (Vec
                     }
                 }
             };
-            let (x, y) = (sorted[e.a as usize], sorted[e.b as usize]);
+            // Endpoints in (type, value) order, each value read once.
+            let end = |r: u32| {
+                let id = sorted[r as usize] as usize;
+                (ty[id], src.value(rep[id]))
+            };
+            let (mut x, mut y) = (end(e.a), end(e.b));
+            if y < x {
+                std::mem::swap(&mut x, &mut y);
+            }
             out.cuts.push(Cut {
                 rule,
-                id_type: ctx.rules.names[ty[x as usize] as usize].clone(),
-                id_value: text(src.value(rep[x as usize])),
-                other_type: Some(ctx.rules.names[ty[y as usize] as usize].clone()),
-                other_value: Some(text(src.value(rep[y as usize]))),
+                id_type: ctx.rules.names[x.0 as usize].clone(),
+                id_value: text(x.1),
+                other_type: Some(ctx.rules.names[y.0 as usize].clone()),
+                other_value: Some(text(y.1)),
                 links: e.rows,
                 would_merge_persons: 2,
                 would_merge_identifiers: sa as u64 + sb as u64,
@@ -326,4 +338,27 @@ fn resolve(ctx: &GuardCtx<'_, '_>, members: &mut [u32], edges: &[GEdge]) -> (Vec
         *p += 1;
     }
     (lens, out)
+}
+
+/// `members` in an order that depends on their content only: by (type,
+/// hash key), the value itself deciding between equal keys (which is rare,
+/// so values are almost never read).
+fn content_order(ctx: &GuardCtx<'_, '_>, members: &[u32]) -> Vec<u32> {
+    let (ty, key, rep, src) = (
+        &ctx.interned.ty,
+        &ctx.interned.key,
+        &ctx.interned.rep,
+        ctx.source,
+    );
+    let mut keyed: Vec<(u16, u32, u32)> = members
+        .iter()
+        .map(|&id| (ty[id as usize], key[id as usize], id))
+        .collect();
+    keyed.sort_unstable_by(|x, y| {
+        (x.0, x.1).cmp(&(y.0, y.1)).then_with(|| {
+            src.value(rep[x.2 as usize])
+                .cmp(src.value(rep[y.2 as usize]))
+        })
+    });
+    keyed.into_iter().map(|k| k.2).collect()
 }

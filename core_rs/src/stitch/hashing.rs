@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use xxhash_rust::xxh3::{xxh3_128_with_seed, xxh3_64};
 
-use super::block_rules::TypeBlockRules;
+use std::sync::Arc;
+
+use super::block_rules::{BlockIndex, TypeBlockRules};
 use super::config::StitchConfig;
 use super::report::InvalidSides;
 use super::source::Source;
@@ -21,6 +23,8 @@ pub(crate) struct Entry {
     pub lo: u64,
     pub k32: u32,
     pub occ: u32,
+    /// Length of the value in bytes.
+    pub len: u32,
     /// Type, numbered within the sub-range.
     pub ty: u16,
 }
@@ -29,7 +33,7 @@ pub(crate) struct LocalType<'s> {
     pub name: &'s [u8],
     /// xxh3-64 of the name: the seed of its values' keys, and the lookup key.
     seed: u64,
-    rules: TypeBlockRules,
+    rules: Arc<TypeBlockRules>,
     pub first_occ: u32,
 }
 
@@ -42,7 +46,7 @@ struct LocalTypes<'s> {
 }
 
 impl<'s> LocalTypes<'s> {
-    fn find_or_insert(&mut self, t: &'s [u8], occ: usize, cfg: &StitchConfig) -> u32 {
+    fn find_or_insert(&mut self, t: &'s [u8], occ: usize, blocks: &BlockIndex) -> u32 {
         let h = xxh3_64(t);
         let found = if self.list.len() <= 16 {
             self.list
@@ -61,7 +65,7 @@ impl<'s> LocalTypes<'s> {
         self.list.push(LocalType {
             name: t,
             seed: h,
-            rules: cfg.block_rules_for(t),
+            rules: blocks.for_type(t),
             first_occ: occ as u32,
         });
         if self.list.len() > 16 {
@@ -111,6 +115,7 @@ pub(crate) struct SubOut<'s> {
 pub(crate) fn hash_range<'s>(
     source: &Source<'s>,
     cfg: &StitchConfig,
+    blocks: &BlockIndex,
     start: usize,
     end: usize,
     buf: &mut SubBuf,
@@ -122,30 +127,28 @@ pub(crate) fn hash_range<'s>(
     buf.shard_of.clear();
     let mut blocked = Vec::new();
     let mut invalid = InvalidSides::default();
-    let prev_base = source.prev_base();
 
-    for occ in start..end {
-        if occ >= prev_base && source.prev_person(occ).is_none() {
+    source.scan(start, end, |occ, t, v, has_person| {
+        if !has_person {
             invalid.null_person_id += 1;
-            continue;
+            return;
         }
-        let (t, v) = source.occ(occ);
         let t = match t {
             None => {
                 invalid.null_type += 1;
-                continue;
+                return;
             }
             Some([]) => {
                 invalid.empty_type += 1;
-                continue;
+                return;
             }
             Some(t) => t,
         };
         let side = occ & 1;
         let lt = match last[side] {
-            l if (l as usize) < types.list.len() && types.list[l as usize].name == t => l,
+            l if (l as usize) < types.list.len() && same_bytes(types.list[l as usize].name, t) => l,
             _ => {
-                let l = types.find_or_insert(t, occ, cfg);
+                let l = types.find_or_insert(t, occ, blocks);
                 last[side] = l;
                 l
             }
@@ -153,18 +156,18 @@ pub(crate) fn hash_range<'s>(
         let v = match v {
             None => {
                 invalid.null_value += 1;
-                continue;
+                return;
             }
             Some([]) => {
                 invalid.empty_value += 1;
-                continue;
+                return;
             }
             Some(v) => v,
         };
         let local = &types.list[lt as usize];
         if let Some(r) = local.rules.first_match(&cfg.block_rules, v) {
             blocked.push((occ as u32, lt as u16, r));
-            continue;
+            return;
         }
         let h = xxh3_128_with_seed(v, local.seed);
         let hi = (h >> 64) as u64;
@@ -172,10 +175,11 @@ pub(crate) fn hash_range<'s>(
             lo: h as u64,
             k32: hi as u32,
             occ: occ as u32,
+            len: v.len().min(u32::MAX as usize) as u32,
             ty: lt as u16,
         });
         buf.shard_of.push((hi >> (64 - SHARD_BITS)) as u16);
-    }
+    });
 
     // Counting sort by shard (stable: occurrence order kept within a shard).
     buf.ends.clear();
@@ -204,4 +208,11 @@ pub(crate) fn hash_range<'s>(
         blocked,
         invalid,
     }
+}
+
+/// Slice equality with a pointer shortcut: type names read through a
+/// dictionary are the same slice row after row, so most checks end there.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && (a.as_ptr() == b.as_ptr() || a == b)
 }

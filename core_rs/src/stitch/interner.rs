@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use rayon::prelude::*;
 
+use super::block_rules::BlockIndex;
 use super::config::StitchConfig;
 use super::hashing::{hash_range, SubBuf, SubOut, SHARDS, SHARD_BITS};
 use super::report::InvalidSides;
@@ -42,6 +43,8 @@ struct Shard {
     rep: Vec<u32>,
     ty: Vec<u16>,
     count: Vec<u32>,
+    key: Vec<u32>,
+    len: Vec<u32>,
     overflow: bool,
 }
 
@@ -63,6 +66,13 @@ pub(crate) struct Interned {
     pub ty: Vec<u16>,
     /// Per identifier: number of occurrences (an upper bound of its degree).
     pub count: Vec<u32>,
+    /// Per identifier: 32 bits of its hash key, a function of its content
+    /// only (phases that need a content-determined order sort by it and
+    /// compare values only between equal keys).
+    pub key: Vec<u32>,
+    /// Per identifier: length of its value in bytes (sizes the output
+    /// before any value is read again).
+    pub len: Vec<u32>,
     /// Type names sorted bytewise; type id = position.
     pub type_names: Vec<String>,
     /// Distinct blocked identifiers, in order of first occurrence.
@@ -85,6 +95,7 @@ pub(crate) fn intern(source: &Source<'_>, cfg: &StitchConfig) -> CoreResult<Inte
     let mut type_list: Vec<&[u8]> = Vec::new();
     let mut blocked_raw: Vec<(u32, u16, u32)> = Vec::new();
     let mut invalid = InvalidSides::default();
+    let blocks = BlockIndex::new(&cfg.block_rules);
     let subs_per_block = (rayon::current_num_threads() * 2).max(1);
     let mut bufs: Vec<SubBuf> = (0..subs_per_block).map(|_| SubBuf::default()).collect();
 
@@ -99,7 +110,7 @@ pub(crate) fn intern(source: &Source<'_>, cfg: &StitchConfig) -> CoreResult<Inte
         let subs: Vec<SubOut> = ranges
             .par_iter()
             .zip(bufs.par_iter_mut())
-            .map(|(&(s, e), buf)| hash_range(source, cfg, s, e, buf))
+            .map(|(&(s, e), buf)| hash_range(source, cfg, &blocks, s, e, buf))
             .collect();
         let bufs_used = &mut bufs[..ranges.len()];
 
@@ -169,6 +180,16 @@ pub(crate) fn intern(source: &Source<'_>, cfg: &StitchConfig) -> CoreResult<Inte
                 }
             }
         });
+        if start == 0 && end < n_occ {
+            // Size every table for the whole input from the first block's
+            // share of new identifiers (an estimate, rounded up by the
+            // tables' doubling anyway).
+            let scale = n_occ as f64 / end as f64;
+            shards.par_iter_mut().for_each(|s| {
+                let expected = (s.rep.len() as f64 * scale) as usize;
+                s.table.reserve(expected);
+            });
+        }
         start = end;
     }
 
@@ -216,7 +237,9 @@ pub(crate) fn intern(source: &Source<'_>, cfg: &StitchConfig) -> CoreResult<Inte
         }
     });
     let total = total as usize;
-    let (mut rep, mut ty, mut count) = (
+    let (mut rep, mut ty, mut count, mut key, mut len) = (
+        Vec::with_capacity(total),
+        Vec::with_capacity(total),
         Vec::with_capacity(total),
         Vec::with_capacity(total),
         Vec::with_capacity(total),
@@ -225,6 +248,8 @@ pub(crate) fn intern(source: &Source<'_>, cfg: &StitchConfig) -> CoreResult<Inte
         rep.extend_from_slice(&s.rep);
         ty.extend(s.ty.iter().map(|&t| remap[t as usize]));
         count.extend_from_slice(&s.count);
+        key.extend_from_slice(&s.key);
+        len.extend_from_slice(&s.len);
     }
 
     let (blocked, blocked_occ) = collect_blocked(source, blocked_raw, &remap);
@@ -233,6 +258,8 @@ pub(crate) fn intern(source: &Source<'_>, cfg: &StitchConfig) -> CoreResult<Inte
         rep,
         ty,
         count,
+        key,
+        len,
         type_names,
         blocked,
         blocked_occ,
@@ -269,6 +296,8 @@ fn insert_shard(
                         shard.ty.push(tr[e.ty as usize]);
                         shard.rep.push(e.occ);
                         shard.count.push(1);
+                        shard.key.push(e.k32);
+                        shard.len.push(e.len);
                         next
                     }
                 }

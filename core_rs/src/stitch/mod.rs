@@ -7,14 +7,24 @@
 //!
 //! 1. `interner`: every (type, value) occurrence, read straight from the
 //!    Arrow buffers, gets a dense `u32` id (128-bit hash keys, sharded tables,
-//!    parallel). Null, empty and blocked values are rejected here.
+//!    parallel). Null, empty and blocked values are rejected here. Each
+//!    identifier keeps its first occurrence (where its text is read back:
+//!    no string is copied), type, value length and a 32-bit content key.
 //! 2. `hubs`: identifiers with too many distinct partners are cut.
 //! 3. `union_find`: lock-free parallel union of all remaining links (and, in
 //!    incremental mode, of previous persons' identifiers).
 //! 4. `guarded`: components breaking a cap are re-joined link by link in
-//!    priority order, cutting the links that would break the cap.
+//!    a fixed order ([`CapOrder`]), cutting the links that would break the cap.
 //! 5. `stable_ids`: person ids carried over from `previous`.
-//! 6. `output`: Arrow batches, deterministic order.
+//! 6. `output`: Arrow batches, deterministic order, each value read once.
+//!
+//! Orders that only need to be deterministic sort by integer keys (content
+//! hashes, 8-byte prefixes), never by comparing strings through the input
+//! buffers; strings are compared only where the keys tie.
+//!
+//! An incremental run copies the previous persons today's links do not
+//! touch and runs the phases on the rest (`incremental`, `splice`); the
+//! result is the same as running them on everything.
 //!
 //! Determinism: the partition, the cuts and the output never depend on the
 //! thread count; the partition and cuts do not depend on row order either.
@@ -28,15 +38,19 @@ mod groups;
 mod guarded;
 mod hashing;
 mod hubs;
+mod incremental;
 mod interner;
 mod output;
 mod output_view;
+mod prev_columns;
 mod report;
 mod shard_table;
 mod source;
+mod splice;
 mod stable_ids;
 mod strings;
 mod union_find;
+mod unjoined;
 mod util;
 
 #[cfg(test)]
@@ -49,19 +63,20 @@ use rayon::prelude::*;
 
 pub use block_rules::{default_block_rules, BlockRule, Pattern};
 pub use columns::{LinkColumns, PersonsColumns};
-pub use config::{OutputStrings, PreviousMode, StitchConfig};
+pub use config::{CapOrder, OutputStrings, PreviousMode, StitchConfig};
 pub use output::{merges_schema, persons_schema, splits_schema};
 pub use output_view::persons_view_schema;
 pub use report::{cuts_schema, cuts_to_batch, Cut, CutRule, InvalidSides, StitchReport};
+pub use util::Phases;
 
 use crate::error::CoreResult;
 use config::TypeRules;
 use groups::Groups;
 use hubs::Hubs;
-use interner::Interned;
-use source::{text, Source, NONE};
+use source::{Source, NONE};
 use stable_ids::PrevGroups;
 use union_find::ConcurrentUnionFind;
+use unjoined::{blocked_cuts, hub_cuts, row_stats};
 
 /// Everything a stitching run produces.
 #[derive(Debug, Clone)]
@@ -79,6 +94,8 @@ pub struct StitchOutput {
     pub cuts: Vec<Cut>,
     /// Counts and sizes.
     pub report: StitchReport,
+    /// Wall time per phase (profiling only; varies from run to run).
+    pub phases: Phases,
 }
 
 /// Stitch `links` into persons, keeping ids of `previous` persons stable.
@@ -93,12 +110,73 @@ pub fn stitch(
     previous: Option<&PersonsColumns<'_>>,
     config: &StitchConfig,
 ) -> CoreResult<StitchOutput> {
+    stitch_with(links, previous, config, true)
+}
+
+/// [`stitch`], with the fast incremental path allowed or not (tests compare
+/// the two).
+fn stitch_with(
+    links: &LinkColumns<'_>,
+    previous: Option<&PersonsColumns<'_>>,
+    config: &StitchConfig,
+    allow_split: bool,
+) -> CoreResult<StitchOutput> {
     config.validate()?;
-    let source = Source::new(links, previous)?;
-    let interned = interner::intern(&source, config)?;
+    let mut phases = Phases::start();
+    let fast = allow_split
+        && config.previous_mode == PreviousMode::Incremental
+        && config.output_strings == OutputStrings::Utf8;
+    if let (Some(prev), true) = (previous, fast) {
+        let full = Source::new(links, previous)?;
+        let split =
+            incremental::split(&full, config).filter(|s| s.max_pid.is_none_or(|m| m < i64::MAX));
+        if let Some(split) = split {
+            phases.mark("split");
+            return stitch_split(links, prev, config, &split, phases);
+        }
+    }
+    run(&Source::new(links, previous)?, config, phases)
+}
+
+/// An incremental run on the touched part of `prev`, merged with the rest.
+fn stitch_split(
+    links: &LinkColumns<'_>,
+    prev: &PersonsColumns<'_>,
+    config: &StitchConfig,
+    split: &incremental::Split,
+    phases: Phases,
+) -> CoreResult<StitchOutput> {
+    let source = Source::with_subset(links, Some(prev), Some(&split.subset))?;
+    // New ids start above every previous id, not only the subset's.
+    let floor = split.max_pid.map_or(i64::MIN, |m| m + 1);
+    let cfg = StitchConfig {
+        next_person_id: config.next_person_id.max(floor),
+        ..config.clone()
+    };
+    let mut out = run(&source, &cfg, phases)?;
+    out.persons = splice::persons(split, prev, &out.persons)?;
+    let r = &mut out.report;
+    r.previous_rows = prev.len() as u64;
+    for g in (0..split.groups.len()).filter(|&g| !split.touched[g]) {
+        let size = split.groups.positions(g).len() as u64;
+        r.identifiers += size;
+        r.components += 1;
+        r.persons_kept += 1;
+        r.largest_component = r.largest_component.max(size);
+        r.singletons += u64::from(size == 1);
+    }
+    out.phases.mark("splice");
+    Ok(out)
+}
+
+/// The pipeline over the occurrences of `source`.
+fn run(source: &Source<'_>, config: &StitchConfig, mut phases: Phases) -> CoreResult<StitchOutput> {
+    let interned = interner::intern(source, config)?;
+    phases.mark("intern");
     let rules = TypeRules::new(interned.type_names.clone(), config);
     let hubs = hubs::detect(&interned, source.n_links, &rules);
-    let prev = PrevGroups::build(&source);
+    let prev = PrevGroups::build(source);
+    phases.mark("hubs+prev");
     let incremental = config.previous_mode == PreviousMode::Incremental;
 
     let uf = ConcurrentUnionFind::new(interned.rep.len());
@@ -114,6 +192,7 @@ pub fn stitch(
             });
     }
     let comp = uf.into_roots();
+    phases.mark("union");
     // A full rebuild keeps only identifiers seen in today's links; those
     // seen only in previous persons (first occurrence past the links) vanish.
     let link_occs = (source.n_links * 2) as u32;
@@ -122,13 +201,15 @@ pub fn stitch(
         hubs.contains(id) || (!incremental && rep[id as usize] >= link_occs)
     });
 
+    phases.mark("groups");
     let violating = groups.violations(&rules, config.max_component_size);
     let ctx = guarded::GuardCtx {
-        source: &source,
+        source,
         interned: &interned,
         rules: &rules,
         hubs: &hubs,
         max_size: config.max_component_size,
+        order: config.cap_order,
     };
     let cap = guarded::enforce(
         &ctx,
@@ -137,6 +218,7 @@ pub fn stitch(
         &violating,
         prev.as_ref().filter(|_| incremental),
     );
+    phases.mark("guarded");
 
     let ids = stable_ids::assign(
         &groups,
@@ -146,14 +228,13 @@ pub fn stitch(
         &hubs,
         config.next_person_id,
     )?;
+    phases.mark("ids");
     let sizes: Vec<u32> = groups.ranges.iter().map(|r| r.1).collect();
     let comp_of = |id: u32| comp[id as usize].load(std::sync::atomic::Ordering::Relaxed);
 
-    let mut cuts = blocked_cuts(&source, &interned, config, &comp_of, &sizes);
-    cuts.extend(hub_cuts(
-        &source, &interned, &rules, &hubs, &comp_of, &sizes,
-    ));
-    let rows = row_stats(&source, &interned, &hubs);
+    let mut cuts = blocked_cuts(source, &interned, config, &comp_of, &sizes);
+    cuts.extend(hub_cuts(source, &interned, &rules, &hubs, &comp_of, &sizes));
+    let rows = row_stats(source, &interned, &hubs);
     let mut report = StitchReport {
         links: source.n_links as u64,
         self_links: rows.self_links,
@@ -194,23 +275,31 @@ pub fn stitch(
             .or_default() += 1;
     }
 
+    phases.mark("cuts+report");
     // The output is the largest allocation; free what it does not read.
     let names = interned.type_names.clone();
+    let comp_bytes = groups.value_bytes(&interned.len);
     drop(interned);
     drop(comp);
     groups.order = Vec::new();
     let persons = match config.output_strings {
-        OutputStrings::Utf8 => output::persons_utf8(&source, &names, &groups, &ids.person)?,
-        OutputStrings::View => output_view::persons_view(&source, &names, &groups, &ids.person)?,
+        OutputStrings::Utf8 => {
+            output::persons_utf8(source, &names, &groups, &ids.person, &comp_bytes)?
+        }
+        OutputStrings::View => output_view::persons_view(source, &names, &groups, &ids.person)?,
     };
     let mut merges = ids.merges;
     merges.sort_unstable();
+    let merges = output::pairs_batch(merges_schema(), &merges)?;
+    let splits = output::pairs_batch(splits_schema(), &ids.splits)?;
+    phases.mark("output");
     Ok(StitchOutput {
         persons,
-        merges: output::pairs_batch(merges_schema(), &merges)?,
-        splits: output::pairs_batch(splits_schema(), &ids.splits)?,
+        merges,
+        splits,
         cuts,
         report,
+        phases,
     })
 }
 
@@ -224,144 +313,4 @@ fn union_links(uf: &ConcurrentUnionFind, occ: &[u32], hubs: &Hubs) {
             }
         }
     });
-}
-
-#[derive(Default)]
-struct RowStats {
-    invalid: u64,
-    blocked: u64,
-    hub: u64,
-    self_links: u64,
-}
-
-/// Classify link rows that were not joined: a row with an invalid side is
-/// `invalid`, else one with a blocked side is `blocked`; a row of one
-/// identifier with itself is a self link; else a row touching a hub is `hub`.
-fn row_stats(source: &Source<'_>, interned: &Interned, hubs: &Hubs) -> RowStats {
-    let occ = &interned.occ_id[..source.n_links * 2];
-    let (with_none, self_links, hub) = occ
-        .par_chunks(1 << 15)
-        .map(|chunk| {
-            let mut t = (0u64, 0u64, 0u64);
-            for p in chunk.chunks_exact(2) {
-                if p[0] == NONE || p[1] == NONE {
-                    t.0 += 1;
-                } else if p[0] == p[1] {
-                    t.1 += 1;
-                } else if hubs.contains(p[0]) || hubs.contains(p[1]) {
-                    t.2 += 1;
-                }
-            }
-            t
-        })
-        .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
-    // blocked_occ is in occurrence order: both sides of a row are adjacent.
-    let link_blocked: Vec<u32> = interned
-        .blocked_occ
-        .iter()
-        .map(|b| b.0)
-        .filter(|&o| (o as usize) < source.n_links * 2)
-        .collect();
-    let mut blocked = 0u64;
-    let mut i = 0;
-    while i < link_blocked.len() {
-        let o = link_blocked[i];
-        let both = i + 1 < link_blocked.len() && link_blocked[i + 1] == o ^ 1;
-        // A row whose other side is null/empty counts as invalid.
-        if both || occ[(o ^ 1) as usize] != NONE {
-            blocked += 1;
-        }
-        i += if both { 2 } else { 1 };
-    }
-    RowStats {
-        invalid: with_none - blocked,
-        blocked,
-        hub,
-        self_links,
-    }
-}
-
-/// Persons and identifiers among distinct components.
-fn merged_size(mut comps: Vec<u32>, sizes: &[u32]) -> (u64, u64) {
-    comps.retain(|&c| c != NONE);
-    comps.sort_unstable();
-    comps.dedup();
-    (
-        comps.len() as u64,
-        comps.iter().map(|&c| sizes[c as usize] as u64).sum(),
-    )
-}
-
-/// One cut per distinct blocked identifier.
-fn blocked_cuts(
-    source: &Source<'_>,
-    interned: &Interned,
-    config: &StitchConfig,
-    comp_of: &(dyn Fn(u32) -> u32 + Sync),
-    sizes: &[u32],
-) -> Vec<Cut> {
-    let n_link_occ = source.n_links as u64 * 2;
-    let mut partners: Vec<Vec<u32>> = vec![Vec::new(); interned.blocked.len()];
-    let mut link_rows = vec![0u64; interned.blocked.len()];
-    for &(occ, b) in &interned.blocked_occ {
-        if (occ as u64) < n_link_occ {
-            link_rows[b as usize] += 1;
-            let other = interned.occ_id[(occ ^ 1) as usize];
-            if other != NONE {
-                partners[b as usize].push(comp_of(other));
-            }
-        }
-    }
-    interned
-        .blocked
-        .iter()
-        .zip(partners)
-        .zip(link_rows)
-        .map(|((b, comps), rows)| {
-            let (persons, identifiers) = merged_size(comps, sizes);
-            Cut {
-                rule: CutRule::Blocked {
-                    pattern: config.block_rules[b.rule as usize].describe(),
-                },
-                id_type: interned.type_names[b.ty as usize].clone(),
-                id_value: text(source.value(b.first_occ)),
-                other_type: None,
-                other_value: None,
-                links: rows,
-                would_merge_persons: persons,
-                would_merge_identifiers: identifiers,
-            }
-        })
-        .collect()
-}
-
-/// One cut per hub.
-fn hub_cuts(
-    source: &Source<'_>,
-    interned: &Interned,
-    rules: &TypeRules,
-    hubs: &Hubs,
-    comp_of: &(dyn Fn(u32) -> u32 + Sync),
-    sizes: &[u32],
-) -> Vec<Cut> {
-    hubs.list
-        .iter()
-        .map(|h| {
-            let (persons, identifiers) =
-                merged_size(h.partners.iter().map(|&p| comp_of(p)).collect(), sizes);
-            Cut {
-                rule: CutRule::Hub {
-                    degree: h.degree,
-                    threshold: h.threshold,
-                },
-                id_type: rules.names[interned.ty[h.id as usize] as usize].clone(),
-                id_value: text(source.value(interned.rep[h.id as usize])),
-                other_type: None,
-                other_value: None,
-                links: h.rows,
-                would_merge_persons: persons,
-                would_merge_identifiers: identifiers,
-            }
-        })
-        .collect()
 }

@@ -9,7 +9,7 @@ use arrow_schema::{DataType, Field, Schema};
 use rayon::prelude::*;
 
 use super::groups::Groups;
-use super::source::Source;
+use super::source::{Source, NONE};
 use super::util::split_lengths;
 use crate::error::{CoreError, CoreResult};
 
@@ -71,8 +71,7 @@ pub(crate) struct Plan {
 
 impl Plan {
     pub(crate) fn new(groups: &Groups, person: &[i64]) -> Plan {
-        let mut comps: Vec<u32> = (0..groups.ranges.len() as u32).collect();
-        comps.par_sort_unstable_by_key(|&c| person[c as usize]);
+        let comps = by_person(person);
         let total = groups.rep_order.len();
         let target = total
             .div_ceil((rayon::current_num_threads() * 4).max(1))
@@ -99,8 +98,12 @@ impl Plan {
     /// Order each component's members by (type, value) and feed the rows to
     /// the pieces' sinks (in parallel); returns the person id of every row
     /// and the sinks.
-    /// Input values are scattered, so those of components a few steps
-    /// ahead are prefetched and the cache misses overlap.
+    ///
+    /// Each value is fetched once: its first 8 bytes become a sort key
+    /// (big-endian, zero-padded, so key order is byte order wherever keys
+    /// differ) and full comparisons happen only between equal keys. Input
+    /// values are scattered, so those of components a few steps ahead are
+    /// prefetched and the cache misses overlap.
     pub(crate) fn run<S: RowSink>(
         &self,
         source: &Source<'_>,
@@ -121,7 +124,7 @@ impl Plan {
             .map(|((cr, out_pid), mut sink)| {
                 let cs = &self.comps[cr.clone()];
                 let mut at = 0usize;
-                let mut scratch: Vec<(u16, u32)> = Vec::new();
+                let mut scratch: Vec<Item> = Vec::new();
                 for (k, &c) in cs.iter().enumerate() {
                     if let Some(&c2) = cs.get(k + 8) {
                         positions(c2)
@@ -132,16 +135,26 @@ impl Plan {
                             .for_each(|p| source.prefetch_value(groups.rep_order[p], true));
                     }
                     scratch.clear();
-                    scratch.extend(positions(c).map(|p| (groups.ty_order[p], groups.rep_order[p])));
+                    scratch.extend(positions(c).map(|p| {
+                        let rep = groups.rep_order[p];
+                        let value = source.value(rep);
+                        Item {
+                            key: prefix_key(value),
+                            ty: groups.ty_order[p],
+                            rep,
+                            value,
+                        }
+                    }));
                     if scratch.len() > 1 {
                         scratch.sort_unstable_by(|x, y| {
-                            x.0.cmp(&y.0)
-                                .then_with(|| source.value(x.1).cmp(source.value(y.1)))
+                            (x.ty, x.key)
+                                .cmp(&(y.ty, y.key))
+                                .then_with(|| x.value.cmp(y.value))
                         });
                     }
                     out_pid[at..at + scratch.len()].fill(person[c as usize]);
-                    for (j, &(t, r)) in scratch.iter().enumerate() {
-                        sink.row(at + j, r, t, source.value(r));
+                    for (j, it) in scratch.iter().enumerate() {
+                        sink.row(at + j, it.rep, it.ty, it.value);
                     }
                     at += scratch.len();
                 }
@@ -152,77 +165,126 @@ impl Plan {
     }
 }
 
-/// Utf8 pass 1 sink: remembers each row and its piece-local end offsets.
+/// Components in person id order. Ids are distinct, and usually a dense
+/// range (new persons are numbered consecutively), so they are placed by
+/// id instead of sorted.
+fn by_person(person: &[i64]) -> Vec<u32> {
+    let n = person.len();
+    let (lo, hi) = (
+        person.par_iter().copied().min().unwrap_or(0),
+        person.par_iter().copied().max().unwrap_or(0),
+    );
+    let span = (hi as i128 - lo as i128 + 1) as u128;
+    let sorted = || {
+        let mut comps: Vec<u32> = (0..n as u32).collect();
+        comps.par_sort_unstable_by_key(|&c| person[c as usize]);
+        comps
+    };
+    if n == 0 || span > 4 * n as u128 {
+        return sorted();
+    }
+    let mut slot = vec![NONE; span as usize];
+    for (c, &p) in person.iter().enumerate() {
+        slot[(p - lo) as usize] = c as u32;
+    }
+    slot.retain(|&c| c != NONE);
+    // Distinct ids fill n slots; anything else falls back to sorting.
+    if slot.len() == n {
+        slot
+    } else {
+        sorted()
+    }
+}
+
+/// One identifier while its person's rows are ordered.
+struct Item<'s> {
+    key: u64,
+    ty: u16,
+    rep: u32,
+    value: &'s [u8],
+}
+
+/// The first 8 bytes of `v`, big-endian, zero-padded: `prefix_key(a) <
+/// prefix_key(b)` implies `a < b` bytewise, and equal keys need a full
+/// comparison.
+#[inline]
+pub(crate) fn prefix_key(v: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = v.len().min(8);
+    b[..n].copy_from_slice(&v[..n]);
+    u64::from_be_bytes(b)
+}
+
+/// Utf8 sink of one piece: copies each row's bytes to their final place.
 struct Utf8Sink<'a> {
-    reps: &'a mut [u32],
-    tys: &'a mut [u16],
+    vals: &'a mut [u8],
+    tys: &'a mut [u8],
     vo: &'a mut [i32],
     to: &'a mut [i32],
     names: &'a [String],
-    vb: usize,
-    tb: usize,
+    /// Offsets of the piece's first byte in the whole columns.
+    vbase: usize,
+    tbase: usize,
+    va: usize,
+    ta: usize,
 }
 
 impl RowSink for Utf8Sink<'_> {
     #[inline]
-    fn row(&mut self, j: usize, rep: u32, ty: u16, value: &[u8]) {
-        self.reps[j] = rep;
-        self.tys[j] = ty;
-        self.vb += value.len();
-        self.tb += self.names[ty as usize].len();
-        // Saturate; the totals are checked before any use.
-        self.vo[j] = self.vb.min(i32::MAX as usize) as i32;
-        self.to[j] = self.tb.min(i32::MAX as usize) as i32;
+    fn row(&mut self, j: usize, _rep: u32, ty: u16, value: &[u8]) {
+        self.vals[self.va..self.va + value.len()].copy_from_slice(value);
+        self.va += value.len();
+        let name = self.names[ty as usize].as_bytes();
+        self.tys[self.ta..self.ta + name.len()].copy_from_slice(name);
+        self.ta += name.len();
+        self.vo[j] = (self.vbase + self.va) as i32;
+        self.to[j] = (self.tbase + self.ta) as i32;
     }
 }
 
 /// The persons batch with utf8 strings: every identifier of every component
 /// with the component's person id, ordered by (person_id, id_type, id_value).
 ///
-/// Pass 1 orders the rows and records string lengths as piece-local
-/// offsets (touching each value once, in the sort); pass 2 copies the bytes
-/// to their final place. The bytes come from the input buffers; the inputs
-/// are Arrow utf8, valid UTF-8 by the Arrow contract, and are copied whole,
-/// so the output is too.
+/// One pass: the byte size of every piece is known beforehand
+/// (`comp_bytes`: value bytes per component, from the lengths recorded
+/// while interning), so each value is read once, when its person's rows
+/// are ordered, and copied straight to its final place. The bytes come
+/// from the input buffers; the inputs are Arrow utf8, valid UTF-8 by the
+/// Arrow contract, and are copied whole, so the output is too.
 pub(crate) fn persons_utf8(
     source: &Source<'_>,
     names: &[String],
     groups: &Groups,
     person: &[i64],
+    comp_bytes: &[u64],
 ) -> CoreResult<RecordBatch> {
     let plan = Plan::new(groups, person);
     let (total, rows) = (plan.total, &plan.piece_rows);
-    let mut reps = vec![0u32; total];
-    let mut tys = vec![0u16; total];
-    let mut voffs = vec![0i32; total + 1];
-    let mut toffs = vec![0i32; total + 1];
-    let sinks: Vec<Utf8Sink> = split_lengths(&mut reps, rows.iter().copied())
-        .into_iter()
-        .zip(split_lengths(&mut tys, rows.iter().copied()))
-        .zip(split_lengths(&mut voffs[1..], rows.iter().copied()))
-        .zip(split_lengths(&mut toffs[1..], rows.iter().copied()))
-        .map(|(((reps, tys), vo), to)| Utf8Sink {
-            reps,
-            tys,
-            vo,
-            to,
-            names,
-            vb: 0,
-            tb: 0,
+    let bytes: Vec<(usize, usize)> = plan
+        .pieces
+        .par_iter()
+        .map(|cr| {
+            let mut b = (0usize, 0usize);
+            for &c in &plan.comps[cr.clone()] {
+                let (s, l) = groups.ranges[c as usize];
+                b.0 += comp_bytes[c as usize] as usize;
+                b.1 += groups.ty_order[s as usize..(s + l) as usize]
+                    .iter()
+                    .map(|&t| names[t as usize].len())
+                    .sum::<usize>();
+            }
+            b
         })
         .collect();
-    let (pids, sinks) = plan.run(source, groups, person, sinks);
-    let bytes: Vec<(usize, usize)> = sinks.iter().map(|s| (s.vb, s.tb)).collect();
-    drop(sinks);
     let vtotal: usize = bytes.iter().map(|b| b.0).sum();
     let ttotal: usize = bytes.iter().map(|b| b.1).sum();
     if vtotal > i32::MAX as usize || ttotal > i32::MAX as usize {
         return Err(too_big(vtotal.max(ttotal)));
     }
-
-    // Pass 2: shift offsets to global and copy the bytes.
     let mut values = vec![0u8; vtotal];
     let mut types = vec![0u8; ttotal];
+    let mut voffs = vec![0i32; total + 1];
+    let mut toffs = vec![0i32; total + 1];
     let (mut vbase, mut tbase) = (0usize, 0usize);
     let bases: Vec<(usize, usize)> = bytes
         .iter()
@@ -233,38 +295,36 @@ pub(crate) fn persons_utf8(
             b
         })
         .collect();
-    split_lengths(&mut reps, rows.iter().copied())
-        .into_par_iter()
-        .zip(split_lengths(&mut tys, rows.iter().copied()))
+    let sinks: Vec<Utf8Sink> = split_lengths(&mut values, bytes.iter().map(|b| b.0))
+        .into_iter()
+        .zip(split_lengths(&mut types, bytes.iter().map(|b| b.1)))
         .zip(split_lengths(&mut voffs[1..], rows.iter().copied()))
         .zip(split_lengths(&mut toffs[1..], rows.iter().copied()))
-        .zip(split_lengths(&mut values, bytes.iter().map(|b| b.0)))
-        .zip(split_lengths(&mut types, bytes.iter().map(|b| b.1)))
         .zip(bases)
-        .for_each(|((((((rp, tp), vo), to), vals), tys), (vb, tb))| {
-            let (mut va, mut ta) = (0usize, 0usize);
-            for i in 0..rp.len() {
-                if let Some(&r) = rp.get(i + 16) {
-                    source.prefetch_value(r, false);
-                }
-                if let Some(&r) = rp.get(i + 8) {
-                    source.prefetch_value(r, true);
-                }
-                let value = source.value(rp[i]);
-                vals[va..va + value.len()].copy_from_slice(value);
-                va += value.len();
-                let name = names[tp[i] as usize].as_bytes();
-                tys[ta..ta + name.len()].copy_from_slice(name);
-                ta += name.len();
-                vo[i] = (vb + va) as i32;
-                to[i] = (tb + ta) as i32;
-            }
-        });
-    drop(reps);
-    drop(tys);
+        .map(|((((vals, tys), vo), to), (vbase, tbase))| Utf8Sink {
+            vals,
+            tys,
+            vo,
+            to,
+            names,
+            vbase,
+            tbase,
+            va: 0,
+            ta: 0,
+        })
+        .collect();
+    let (pids, sinks) = plan.run(source, groups, person, sinks);
+    // Every piece must have filled exactly the bytes it was given.
+    if !sinks.iter().zip(&bytes).all(|(s, b)| (s.va, s.ta) == *b) {
+        return Err(CoreError::Internal(
+            "stitch: identifier lengths changed between interning and output".into(),
+        ));
+    }
+    drop(sinks);
     let string_array = |offsets: Vec<i32>, data: Vec<u8>| -> StringArray {
         // SAFETY: offsets start at 0, never decrease and end at data.len()
-        // (pass 2 wrote every offset as a running sum of the copied lengths);
+        // (each piece wrote its offsets as running sums of the lengths it
+        // copied from its base, and filled exactly its bytes, checked above);
         // the data are whole values copied from Arrow utf8 arrays (valid
         // UTF-8 by the Arrow contract) and type names (Rust strings), so
         // every value between two offsets is valid UTF-8.

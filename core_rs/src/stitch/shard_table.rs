@@ -73,6 +73,14 @@ impl ShardTable {
         }
     }
 
+    /// Make room for `n` keys in all without growing on the way (growing
+    /// rehashes everything and faults in fresh memory each time).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        while n * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+    }
+
     fn grow(&mut self) {
         let doubled = vec![EMPTY_SLOT; self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);

@@ -4,6 +4,10 @@
 //! and `2n + q` is row `q` of the previous persons table (`n` link rows).
 //! One `u32` names any occurrence, which is what the per-identifier arrays
 //! store ("first seen at") instead of copies of the strings.
+//!
+//! An incremental run may restrict the previous rows to a subset (the
+//! persons today's links touch): `q` then numbers the subset, which keeps
+//! the rows' order.
 
 use super::columns::{LinkColumns, PersonsColumns};
 use crate::error::{CoreError, CoreResult};
@@ -17,8 +21,10 @@ pub(crate) struct Source<'s> {
     pub prev: Option<&'s PersonsColumns<'s>>,
     /// Number of link rows.
     pub n_links: usize,
-    /// Number of previous-person rows.
+    /// Number of previous-person rows (of the subset, when there is one).
     pub n_prev: usize,
+    /// The previous rows in play, ascending (`None`: all of them).
+    prev_rows: Option<&'s [u32]>,
 }
 
 impl<'s> Source<'s> {
@@ -26,8 +32,21 @@ impl<'s> Source<'s> {
         links: &'s LinkColumns<'s>,
         prev: Option<&'s PersonsColumns<'s>>,
     ) -> CoreResult<Self> {
+        Self::with_subset(links, prev, None)
+    }
+
+    /// Like [`Source::new`], with only the previous rows `prev_rows`
+    /// (ascending row numbers).
+    pub(crate) fn with_subset(
+        links: &'s LinkColumns<'s>,
+        prev: Option<&'s PersonsColumns<'s>>,
+        prev_rows: Option<&'s [u32]>,
+    ) -> CoreResult<Self> {
         let n_links = links.len();
-        let n_prev = prev.map_or(0, |p| p.len());
+        let n_prev = match prev_rows {
+            Some(r) => r.len(),
+            None => prev.map_or(0, |p| p.len()),
+        };
         // Occurrences and identifier ids are u32 with NONE reserved.
         let total = n_links as u64 * 2 + n_prev as u64;
         if total >= NONE as u64 {
@@ -41,7 +60,15 @@ impl<'s> Source<'s> {
             prev,
             n_links,
             n_prev,
+            prev_rows,
         })
+    }
+
+    /// Row of the previous table behind previous occurrence `occ`.
+    #[inline]
+    fn prev_row(&self, occ: usize) -> usize {
+        let q = occ - self.n_links * 2;
+        self.prev_rows.map_or(q, |r| r[q] as usize)
     }
 
     /// Total number of occurrences.
@@ -54,23 +81,50 @@ impl<'s> Source<'s> {
         self.n_links * 2
     }
 
-    /// Type and value written at `occ` (`None` when null).
-    #[inline]
-    pub(crate) fn occ(&self, occ: usize) -> (Option<&'s [u8]>, Option<&'s [u8]>) {
-        if occ < self.n_links * 2 {
-            self.links.side(occ >> 1, occ & 1)
-        } else {
-            match self.prev {
-                Some(p) => p.ident(occ - self.n_links * 2),
-                None => (None, None),
-            }
-        }
-    }
-
     /// The value at `occ`, empty if null (only called on valid occurrences).
     #[inline]
     pub(crate) fn value(&self, occ: u32) -> &'s [u8] {
-        self.occ(occ as usize).1.unwrap_or_default()
+        let occ = occ as usize;
+        let v = if occ < self.n_links * 2 {
+            self.links.value(occ >> 1, occ & 1)
+        } else {
+            self.prev.and_then(|p| p.value(self.prev_row(occ)))
+        };
+        v.unwrap_or_default()
+    }
+
+    /// Calls `f(occurrence, type, value)` for occurrences `start..end` in
+    /// order; previous-persons rows with a null person id are passed with
+    /// `None` as their type and value and `false` (they identify nothing).
+    #[inline]
+    pub(crate) fn scan(
+        &self,
+        start: usize,
+        end: usize,
+        mut f: impl FnMut(usize, Option<&'s [u8]>, Option<&'s [u8]>, bool),
+    ) {
+        let base = self.n_links * 2;
+        if start < base {
+            self.links
+                .scan(start, end.min(base), |o, t, v| f(o, t, v, true));
+        }
+        if end > base {
+            match (self.prev, self.prev_rows) {
+                (Some(p), None) => {
+                    p.scan(start.max(base) - base, end - base, |r, t, v, ok| {
+                        f(base + r, t, v, ok)
+                    });
+                }
+                (Some(p), Some(rows)) => {
+                    let from = start.max(base) - base;
+                    for (q, &row) in rows[from..end - base].iter().enumerate() {
+                        let (t, v, ok) = p.row(row as usize);
+                        f(base + from + q, t, v, ok);
+                    }
+                }
+                (None, _) => {}
+            }
+        }
     }
 
     /// Prefetch the value at `occ`: `bytes == false` fetches its offset
@@ -81,7 +135,7 @@ impl<'s> Source<'s> {
         if occ < self.n_links * 2 {
             self.links.prefetch_value(occ >> 1, occ & 1, bytes);
         } else if let Some(p) = self.prev {
-            p.prefetch_value(occ - self.n_links * 2, bytes);
+            p.prefetch_value(self.prev_row(occ), bytes);
         }
     }
 
@@ -101,9 +155,8 @@ impl<'s> Source<'s> {
     /// null ids.
     #[inline]
     pub(crate) fn prev_person(&self, occ: usize) -> Option<i64> {
-        let base = self.n_links * 2;
         match self.prev {
-            Some(p) if occ >= base => p.person_id(occ - base),
+            Some(p) if occ >= self.n_links * 2 => p.person_id(self.prev_row(occ)),
             _ => None,
         }
     }
@@ -120,12 +173,16 @@ impl<'s> Source<'s> {
                 occ >> 1,
             )
         } else {
-            ("id_type (previous persons)", occ - self.n_links * 2)
+            ("id_type (previous persons)", self.prev_row(occ))
         }
     }
 }
 
-/// Lossy text of identifier bytes for reports (inputs are UTF-8 by type).
+/// Text of identifier bytes for reports. Inputs are Arrow strings, valid
+/// UTF-8 by contract, so the lossy path is only a safety net.
 pub(crate) fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
 }

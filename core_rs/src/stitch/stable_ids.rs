@@ -91,6 +91,31 @@ impl PrevGroups {
         self.pids.len()
     }
 
+    /// Person id of group `g`.
+    #[inline]
+    pub(crate) fn pid(&self, g: usize) -> i64 {
+        self.pids[g]
+    }
+
+    /// Positions of group `g` (see [`PrevGroups::row_at`]).
+    #[inline]
+    pub(crate) fn positions(&self, g: usize) -> Range<usize> {
+        self.starts[g] as usize..self.starts[g + 1] as usize
+    }
+
+    /// Previous-table row at position `k` (subset-relative when the source
+    /// has a subset).
+    #[inline]
+    pub(crate) fn row_at(&self, k: usize) -> usize {
+        self.perm.as_ref().map_or(k, |p| p[k] as usize)
+    }
+
+    /// Whether positions are rows (the table was sorted by person id), so
+    /// the groups are consecutive row ranges.
+    pub(crate) fn in_row_order(&self) -> bool {
+        self.perm.is_none()
+    }
+
     /// Calls `f` with every identifier of group `g` that is still in play
     /// (not null, blocked or a hub).
     #[inline]

@@ -186,6 +186,37 @@ impl<'a> StrCol<'a> {
         }
     }
 
+    /// Copy rows `i0..i1` (all non-null) to the front of `out` and write
+    /// each row's end offset, `base` plus the bytes copied so far, to
+    /// `offsets`; returns the bytes copied. A `utf8` column is copied in one
+    /// piece and its offsets shifted.
+    pub(crate) fn copy_rows(
+        &self,
+        i0: usize,
+        i1: usize,
+        out: &mut [u8],
+        offsets: &mut [i32],
+        base: usize,
+    ) -> usize {
+        if let StrCol::Utf8(a) = self {
+            let o = a.value_offsets();
+            let (b0, b1) = (o[i0] as usize, o[i1] as usize);
+            out[..b1 - b0].copy_from_slice(&a.values()[b0..b1]);
+            for (slot, &end) in offsets.iter_mut().zip(&o[i0 + 1..=i1]) {
+                *slot = (base + end as usize - b0) as i32;
+            }
+            return b1 - b0;
+        }
+        let mut at = 0usize;
+        for (slot, i) in offsets.iter_mut().zip(i0..i1) {
+            let v = self.get(i).unwrap_or_default();
+            out[at..at + v.len()].copy_from_slice(v);
+            at += v.len();
+            *slot = (base + at) as i32;
+        }
+        at
+    }
+
     /// Out of line so that [`StrCol::get`] is not recursive and inlines.
     #[inline(never)]
     fn get_dict(keys: &DictKeys<'a>, values: &StrCol<'a>, i: usize) -> Option<&'a [u8]> {

@@ -2,7 +2,9 @@
 //! concept into the submodules.
 
 mod basic;
+mod exact;
 mod guardrails;
+mod incremental;
 mod inputs;
 mod reference;
 mod stable;
