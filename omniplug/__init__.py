@@ -34,6 +34,7 @@ if _core.build_profile() != "release":
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_core._after_fork_in_child)
 
+from omniplug.aipl_flows import aipl_flows, stage_flows  # noqa: E402
 from omniplug.assets import HashIndex, group_assets  # noqa: E402
 from omniplug.attribution import aipl, attribute  # noqa: E402  (needs hookimpl defined first)
 from omniplug.fingerprint import FingerprintResult, fingerprint_images  # noqa: E402
@@ -41,6 +42,6 @@ from omniplug.fingerprint_video import fingerprint_video  # noqa: E402
 from omniplug.identity import StitchResult, stitch  # noqa: E402
 
 __all__ = [
-    "FingerprintResult", "HashIndex", "OmniplugError", "StitchResult", "__version__", "aipl", "attribute",
-    "fingerprint_images", "fingerprint_video", "group_assets", "hookimpl", "stitch",
+    "FingerprintResult", "HashIndex", "OmniplugError", "StitchResult", "__version__", "aipl", "aipl_flows",
+    "attribute", "fingerprint_images", "fingerprint_video", "group_assets", "hookimpl", "stage_flows", "stitch",
 ]

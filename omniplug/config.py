@@ -43,7 +43,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -132,6 +132,8 @@ class StitchConfig(_Section):
         hub_degree_per_type: per-type overrides of ``hub_degree``.
         blocked_values: identifier values never used for linking (test phones, shared devices),
             on top of the built-in placeholders and test numbers.
+        cap_order: which links a cap keeps: ``"trust"`` (default) the most trusted and recent,
+            ``"arrival"`` the first observed (the order under which daily runs equal a rebuild).
     """
 
     max_component_size: PositiveInt | None = None
@@ -140,6 +142,7 @@ class StitchConfig(_Section):
     hub_degree: PositiveInt | None = None
     hub_degree_per_type: dict[str, PositiveInt] | None = None
     blocked_values: list[str] = Field(default_factory=list)
+    cap_order: Literal["trust", "arrival"] = "trust"
 
 
 class AssetsConfig(_Section):
@@ -204,9 +207,16 @@ class AttributionConfig(_Section):
 
 
 class AiplConfig(_Section):
-    """``[aipl]``: ``as_of`` is the date the funnel is computed for (``None``: the last day of the data, China time)."""
+    """``[aipl]``: the AIPL funnel.
+
+    ``as_of`` is the date the funnel is computed for (``None``: the last day of
+    the data, China time); ``flow_days``: ``aipl_flows.parquet`` counts the
+    persons moving between stages from ``as_of - flow_days`` to ``as_of``
+    (0: no flows table).
+    """
 
     as_of: date | None = None
+    flow_days: int = Field(default=7, ge=0, le=3650)
 
 
 class PipelineConfig(BaseModel):

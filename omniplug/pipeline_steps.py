@@ -15,13 +15,14 @@ stable, merges and splits are recorded, and ``next_person_id`` is carried in
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from omniplug.aipl_flows import stage_flows
 from omniplug.attribution import aipl, attribute
 from omniplug.config import PipelineConfig
 from omniplug.fields import CHINA_TZ
@@ -32,7 +33,7 @@ from omniplug.sync import write_parquet_atomic
 __all__ = ["ENGINE_OUTPUTS", "run_stitch", "run_attribution", "run_aipl"]
 
 #: Tables the engine steps write (also loaded into the DuckDB database).
-ENGINE_OUTPUTS = ("asset_groups", "persons", "merges", "splits", "cuts", "attribution", "aipl")
+ENGINE_OUTPUTS = ("asset_groups", "persons", "merges", "splits", "cuts", "attribution", "aipl", "aipl_flows")
 
 
 def _stale(out: Path, inputs: tuple[str, ...], outputs: tuple[str, ...], changed: set[str]) -> bool:
@@ -54,6 +55,7 @@ def run_stitch(out: Path, config: PipelineConfig, changed: set[str]) -> dict[str
         max_component_size=settings.max_component_size, max_ids_per_type=settings.max_ids_per_type,
         type_priority=settings.type_priority, hub_degree=settings.hub_degree,
         hub_degree_per_type=settings.hub_degree_per_type, blocked_values=settings.blocked_values,
+        cap_order=settings.cap_order,
     )
     written = {}
     for name in ("persons", "merges", "splits", "cuts"):
@@ -98,11 +100,18 @@ def _last_day(tables: list[pa.Table], columns: list[str]) -> date:
 
 def run_aipl(out: Path, config: PipelineConfig, changed: set[str]) -> dict[str, Path]:
     """AIPL stage of every person as of ``[aipl] as_of`` (default: the data's last day)."""
-    if not _stale(out, ("touchpoints", "orders", "persons"), ("aipl",),
+    outputs = ("aipl", "aipl_flows") if config.aipl.flow_days else ("aipl",)
+    if not _stale(out, ("touchpoints", "orders", "persons"), outputs,
                   changed | ({"persons"} if "identity_links" in changed else set())):
         return {}
     touches, orders = pq.read_table(out / "touchpoints.parquet"), pq.read_table(out / "orders.parquet")
     as_of = config.aipl.as_of or _last_day([touches, orders], ["event_time", "order_time"])
-    table = aipl(touches, orders, persons=pq.read_table(out / "persons.parquet"), as_of=as_of)
+    persons = pq.read_table(out / "persons.parquet")
+    table = aipl(touches, orders, persons=persons, as_of=as_of)
     write_parquet_atomic(table, out / "aipl.parquet")
-    return {"aipl": out / "aipl.parquet"}
+    written = {"aipl": out / "aipl.parquet"}
+    if config.aipl.flow_days:
+        earlier = aipl(touches, orders, persons=persons, as_of=as_of - timedelta(days=config.aipl.flow_days))
+        write_parquet_atomic(stage_flows(earlier, table), out / "aipl_flows.parquet")
+        written["aipl_flows"] = out / "aipl_flows.parquet"
+    return written

@@ -156,6 +156,14 @@ OUTPUT_TABLES: dict[str, pa.Schema] = {
         ("stage", pa.string()),
         ("as_of", pa.date32()),
     ),
+    # Persons moving between AIPL stages (null: no stage on that date).
+    "aipl_flows": _schema(
+        ("from_date", pa.date32()),
+        ("to_date", pa.date32()),
+        ("from_stage", pa.string()),
+        ("to_stage", pa.string()),
+        ("persons", pa.int64()),
+    ),
 }
 
 #: Columns that identify a row. A later row with the same key replaces an

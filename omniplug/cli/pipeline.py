@@ -22,7 +22,7 @@ def run_cmd(pipeline: Path, as_json: bool) -> None:
     Then new materials are fingerprinted and grouped into assets
     (asset_groups), identifiers are stitched into persons, orders are
     attributed under every configured model (attribution, with spend and ROI)
-    and persons get their AIPL stage (aipl). Everything is also in the DuckDB
+    and persons get their AIPL stage (aipl, and aipl_flows: who moved). Everything is also in the DuckDB
     database OUT/omniplug.duckdb (`duckdb OUT/omniplug.duckdb "select ..."`)
     and summarised in OUT/report.html. Run it again to fetch only what is
     new (steps whose inputs did not change are skipped); a run killed at any
@@ -31,10 +31,12 @@ def run_cmd(pipeline: Path, as_json: bool) -> None:
     
     Optional sections (defaults shown):
       [assets]       enabled = true, max_distance = 8 (of 64 bits)
-      [stitch]       max_component_size = 200, hub_degree = 100, blocked_values = []
+      [stitch]       max_component_size = 200, hub_degree = 100, blocked_values = [],
+                     cap_order = "trust" (or "arrival": first come, first served)
       [attribution]  models = ["last_touch", "linear"], lookback_days = 30,
                      group_by = ["platform", "channel", "campaign_id", "kol_id", "material_id", "asset_id"]
-      [aipl]         as_of = the last day of the data
+      [aipl]         as_of = the last day of the data, flow_days = 7 (aipl_flows.parquet:
+                     who moved between stages since as_of - flow_days; 0 = off)
 
     \b
     Example pipeline.toml:

@@ -56,14 +56,22 @@ def aipl_section(folder: OutputFolder) -> dict[str, Any]:
 
     Returns a dict: ``as_of`` (ISO date), ``funnels`` (a list of
     ``{"scope": "all platforms" | platform, "counts": {stage: persons}}``,
-    the cross-platform one first) and ``notes``.
+    the cross-platform one first), ``flows`` (the rows of ``aipl_flows``
+    where the stage changed, largest first) and ``notes``.
     """
-    section: dict[str, Any] = {"as_of": None, "funnels": [], "notes": []}
+    section: dict[str, Any] = {"as_of": None, "funnels": [], "flows": [], "notes": []}
     as_of = _as_of(folder)
     section["as_of"] = as_of.isoformat() if as_of else None
     if folder.has("aipl"):
         counts = {r["stage"]: int(r["n"]) for r in folder.rows("SELECT stage, count(*) AS n FROM aipl GROUP BY 1")}
         section["funnels"].append({"scope": "all platforms", "counts": {s: counts.get(s, 0) for s in STAGES}})
+        if folder.has("aipl_flows"):
+            # Moves only: persons who kept their stage are the funnel itself.
+            section["flows"] = [
+                {"from_date": r["from_date"].isoformat(), "to_date": r["to_date"].isoformat(),
+                 "from_stage": r["from_stage"], "to_stage": r["to_stage"], "persons": int(r["persons"])}
+                for r in folder.rows("SELECT * FROM aipl_flows WHERE from_stage IS DISTINCT FROM to_stage "
+                                     "ORDER BY persons DESC, from_stage NULLS FIRST, to_stage NULLS FIRST")]
     else:
         section["notes"].append("aipl.parquet not found: the cross-platform funnel needs `omniplug run` to finish")
     if not folder.has("touchpoints", "orders") or as_of is None:

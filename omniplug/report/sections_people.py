@@ -35,7 +35,23 @@ def aipl_html(section: dict[str, Any]) -> str:
     rows = [[td("all platforms" if f["scope"] == "all platforms" else platform_name(f["scope"])),
              *(td(count(f["counts"][k]), sort=f["counts"][k], cls="n") for k, _ in STAGE_NAMES),
              td(count(sum(f["counts"].values())), sort=sum(f["counts"].values()), cls="n")] for f in funnels]
-    return "".join(out) + table_html(heads, rows) + "</section>"
+    return "".join(out) + table_html(heads, rows) + _flows_html(section.get("flows") or []) + "</section>"
+
+
+def _flows_html(flows: list[dict[str, Any]]) -> str:
+    """Persons who changed stage between two dates (``aipl_flows``), largest moves first."""
+    if not flows:
+        return ""
+    names = dict(STAGE_NAMES)
+
+    def stage(s: str | None) -> str:
+        return "no stage" if s is None else f"{s} · {names.get(s, s)}"
+
+    first = flows[0]
+    out = [f'<h3>Moves between stages, {esc(first["from_date"])} → {esc(first["to_date"])}</h3>']
+    rows = [[td(stage(f["from_stage"])), td(stage(f["to_stage"])), td(count(f["persons"]), sort=f["persons"], cls="n")]
+            for f in flows]
+    return "".join(out) + table_html([th("from"), th("to"), th("persons", num=True)], rows)
 
 
 def stitching_html(section: dict[str, Any]) -> str:
