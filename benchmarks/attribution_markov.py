@@ -18,6 +18,10 @@ Consecutive repeats are collapsed (``a a b`` is ``a b``).
   their removal effects (equally when all are 0);
 * ``omniplug-markov-K``: :func:`omniplug.attribute` with ``markov`` (order
   K), grouped by channel;
+* ``omniplug-paths-K``: :func:`omniplug.markov_paths.markov_removal_effects`
+  (order K) on exactly the distinct paths ChannelAttribution gets: the
+  like-for-like comparison with ChannelAttribution (no touch/order join);
+  its credit is the per-path split (``path_conversions``) numpy computes;
 * ``ca-markov-K``: ``ChannelAttribution.markov_model`` (Monte-Carlo
   simulation, seed 0, 2 threads) on the distinct paths. Its removal effects
   are estimates, reported next to the exact ones, not asserted equal.
@@ -36,7 +40,7 @@ import pyarrow.parquet as pq
 from attribution_peers import LOOKBACK_DAYS, Job
 
 __all__ = ["MARKOV_ENGINES", "build_paths", "load_markov_input", "exact_markov", "credit_from_paths",
-           "compare_credit", "effects_deviation", "load_path_tables", "CREDIT_SCHEMA"]
+           "compare_credit", "compare_effects", "effects_deviation", "load_path_tables", "CREDIT_SCHEMA"]
 
 _SEP = ">"
 #: What every Markov engine writes: credit per channel (plus removal effects in the job counts).
@@ -160,10 +164,15 @@ def credit_from_paths(paths: pa.Table, effects: dict[str, float]) -> pa.Table:
 
 
 def load_markov_input(engine: str, paths: dict[str, str]) -> Any:
-    """``omniplug``: touchpoints and orders as pyarrow tables; ``duckdb-paths``: a
-    DuckDB database of them; ``numpy``: the distinct paths; ``ca``: the same as pandas."""
+    """``omniplug-markov``: touchpoints and orders as pyarrow tables; ``duckdb-paths``: a
+    DuckDB database of them; ``numpy`` and ``omniplug-paths``: the distinct paths; ``ca``:
+    the same as pandas."""
     if engine == "duckdb-paths":
         return load_path_tables(paths["touchpoints"], paths["orders"])
+    if engine.startswith("omniplug-paths"):
+        import omniplug.markov_paths  # noqa: F401 - imported before anything is timed
+
+        return pq.read_table(paths["paths"]).combine_chunks()
     if engine.startswith("omniplug"):
         return {name: pq.read_table(paths[name]).combine_chunks() for name in ("touchpoints", "orders")}
     table = pq.read_table(paths["paths"])
@@ -185,6 +194,18 @@ def _omniplug(data: dict[str, pa.Table], job: Job) -> None:
     credited = result.filter(result.column("attributed")).select(CREDIT_SCHEMA.names).cast(CREDIT_SCHEMA)
     pq.write_table(credited.sort_by("channel"), job.out)
     job.counts["channels"] = credited.num_rows
+
+
+def _omniplug_paths(paths: pa.Table, job: Job) -> None:
+    from omniplug.markov_paths import markov_removal_effects
+
+    result = markov_removal_effects(paths, order=_order(job.engine), value_column="total_conversion_value",
+                                    separator=_SEP)
+    credit = pa.table({"channel": result.column("channel"), "conversions": result.column("path_conversions"),
+                       "revenue": result.column("path_conversion_value")}, schema=CREDIT_SCHEMA)
+    pq.write_table(credit, job.out)
+    job.counts["removal_effects"] = dict(zip(result.column("channel").to_pylist(),
+                                             result.column("removal_effect").to_pylist(), strict=True))
 
 
 def _numpy(paths: pa.Table, job: Job) -> None:
@@ -217,6 +238,7 @@ def _ca(frame: Any, job: Job) -> None:
 MARKOV_ENGINES: dict[str, Callable[[Any, Job], None]] = {
     "duckdb-paths": lambda con, job: job.counts.update(build_paths(con, job.out)),
     **{f"omniplug-markov-{k}": _omniplug for k in (1, 2, 3)},
+    **{f"omniplug-paths-{k}": _omniplug_paths for k in (1, 2, 3)},
     **{f"numpy-markov-{k}": _numpy for k in (1, 2, 3)},
     **{f"ca-markov-{k}": _ca for k in (1, 2, 3)},
 }
@@ -234,6 +256,12 @@ def compare_credit(a_path: str | Path, b_path: str | Path) -> dict[str, Any]:
             worst_rel = max(worst_rel, abs(x - y) / max(abs(x), abs(y)) if max(abs(x), abs(y)) else 0.0)
     return {"channels_a": sorted(av), "channels_b": sorted(bv), "max_abs_diff": worst_abs, "max_rel_diff": worst_rel,
             "same_channels": set(av) == set(bv)}
+
+
+def compare_effects(exact: dict[str, float], other: dict[str, float]) -> dict[str, Any]:
+    """Largest absolute difference of two sets of removal effects (both must name the same channels)."""
+    return {"same_channels": set(exact) == set(other),
+            "max_abs_diff": max((abs(exact[k] - other[k]) for k in set(exact) & set(other)), default=0.0)}
 
 
 def effects_deviation(exact: dict[str, float], other: dict[str, float]) -> float:

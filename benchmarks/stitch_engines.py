@@ -9,6 +9,11 @@ person_id``) to Parquet. Only the work in between differs:
   (plain connected components, comparable with the peers);
 * ``omniplug-guarded``: the same with the default guardrails (blocked values,
   hubs, caps), which is what users run; its partition differs on purpose;
+* ``omniplug-stream``: :func:`omniplug.identity_stream.stitch_parquet`
+  with the default guardrails: the links are read row group by row group
+  into the core's compact store and the persons written batch by batch, so
+  neither the input nor the output table is ever in memory whole; same
+  persons as ``omniplug-guarded``;
 * ``omniplug-incremental`` / ``omniplug-rebuild``: the daily run with
   yesterday's persons, either the 1 % new links only or the whole history;
 * ``scipy``: strings factorised with pyarrow (dictionary encoding) and numpy,
@@ -80,6 +85,29 @@ def _omniplug(job: Job, *, guardrails: bool, mode: str = "rebuild") -> None:
                       hubs=r.get("hubs"), cuts_by_rule=r.get("cuts_by_rule"), next_person_id=r["next_person_id"],
                       persons_kept=r.get("persons_kept"), persons_new=r.get("persons_new"),
                       persons_merged=r.get("persons_merged"), persons_split=r.get("persons_split"))
+
+
+def _omniplug_stream(job: Job) -> None:
+    from omniplug.identity_stream import stitch_batches
+
+    def reader(path: str) -> pq.ParquetFile:
+        # No pre-buffering: the default keeps the file's column chunks alive.
+        return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+
+    def links() -> Any:
+        for path in job.inputs:
+            f = reader(path)
+            columns = _LINK_COLUMNS + (["observed_at"] if "observed_at" in f.schema_arrow.names else [])
+            yield from f.iter_batches(batch_size=1 << 18, columns=columns)
+
+    previous = reader(job.previous).iter_batches(batch_size=1 << 18) if job.previous else None
+    result = stitch_batches(links(), previous=previous, next_person_id=job.next_person_id)
+    with pq.ParquetWriter(job.out, result.persons_schema) as writer:
+        for batch in result.iter_persons():
+            writer.write_batch(batch)
+    r = result.report
+    job.counts.update(identifiers=r["identifiers"], components=r["components"], largest=r["largest_component"],
+                      hubs=r.get("hubs"), cuts_by_rule=r.get("cuts_by_rule"), next_person_id=r["next_person_id"])
 
 
 @dataclass
@@ -155,6 +183,7 @@ def _duckdb(job: Job, *, algorithm: str) -> None:
 ENGINES: dict[str, Callable[[Job], None]] = {
     "omniplug": lambda job: _omniplug(job, guardrails=False),
     "omniplug-guarded": lambda job: _omniplug(job, guardrails=True),
+    "omniplug-stream": _omniplug_stream,
     "omniplug-incremental": lambda job: _omniplug(job, guardrails=job.guardrails is not False, mode="incremental"),
     "omniplug-rebuild": lambda job: _omniplug(job, guardrails=job.guardrails is not False, mode="rebuild"),
     "scipy": _scipy,

@@ -85,11 +85,14 @@ def partition_digest(path: str) -> dict[str, Any]:
     order = pc.sort_indices(table, sort_keys=[("id_type", "ascending"), ("id_value", "ascending")])
     sha = hashlib.sha256()
     for name in ("id_type", "id_value"):
-        col = table[name].take(order)
-        col = col.cast(pa.string()).combine_chunks() if col.num_chunks else pa.array([], pa.string())
-        offsets = np.frombuffer(col.buffers()[1], dtype=np.int32)[col.offset:col.offset + len(col) + 1]
+        # large_string: 100 M identifiers hold more than the 2 GiB utf8 offsets address.
+        col = table[name].cast(pa.large_string()).take(order)
+        col = col.combine_chunks() if col.num_chunks else pa.array([], pa.large_string())
+        offsets = np.frombuffer(col.buffers()[1], dtype=np.int64)[col.offset:col.offset + len(col) + 1]
         data = np.frombuffer(col.buffers()[2], dtype=np.uint8) if len(col) else np.zeros(0, np.uint8)
-        sha.update((offsets - offsets[0]).tobytes() if len(offsets) else b"")
+        rel = offsets - offsets[0] if len(offsets) else offsets
+        # Hashed as int32 whenever they fit, so digests stay those of earlier runs.
+        sha.update((rel.astype(np.int32) if len(rel) and rel[-1] < 2**31 else rel).tobytes())
         sha.update(data[offsets[0]:offsets[-1]].tobytes() if len(offsets) else b"")
     labels = table["person_id"].take(order).to_numpy()
     _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
@@ -169,7 +172,7 @@ def _run(engine: str, job: dict[str, Any]) -> dict[str, Any]:
 
 def _preload(engine: str) -> None:
     """Import what ``engine`` uses before the first timed request."""
-    modules = {"omniplug": ["omniplug.identity"], "scipy": ["scipy.sparse.csgraph"],
+    modules = {"omniplug": ["omniplug.identity", "omniplug.identity_stream"], "scipy": ["scipy.sparse.csgraph"],
                "igraph": ["igraph"], "duckdb": ["duckdb", "stitch_sql"]}
     for prefix, names in modules.items():
         if engine.startswith(prefix):

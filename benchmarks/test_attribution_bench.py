@@ -12,7 +12,11 @@ Asserted (never timings):
 * the five rule-based models give the same ``attribution`` table in every
   engine: same rows, every number within 1e-9 relative;
 * omniplug's exact Markov credit equals a plain numpy dense solve on the
-  same paths within 1e-9 relative, orders 1 to 3;
+  same paths within 1e-9 relative, orders 1 to 3, both from touchpoints
+  (``omniplug-markov-K``) and from the distinct paths ChannelAttribution
+  takes (``omniplug-paths-K``, whose removal effects also equal numpy's
+  within 1e-9; its time against ChannelAttribution's is the like-for-like
+  ratio);
 * ChannelAttribution (a simulation) credits the same channels; how far its
   removal effects are from the exact ones is reported.
 
@@ -35,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import attribution_report
 import pytest
-from attribution_markov import compare_credit, effects_deviation
+from attribution_markov import compare_credit, compare_effects, effects_deviation
 from attribution_peers import Job, compare_tables
 from attribution_worker import AttributionWorker, workload_paths
 from attribution_workloads import DATA_DIR, SIZES, attribution_workload
@@ -70,7 +74,7 @@ def _rounds(size: str, engine: str) -> int:
 
 SIZE_LIST = _sizes()
 RULE_RUNS = [(s, e, _rounds(s, e)) for s in SIZE_LIST for e in ("omniplug", "duckdb", "polars")]
-MARKOV_RUNS = [(s, k, e) for s in SIZE_LIST for k in (1, 2, 3) for e in ("numpy", "omniplug", "ca")]
+MARKOV_RUNS = [(s, k, e) for s in SIZE_LIST for k in (1, 2, 3) for e in ("numpy", "omniplug", "omniplug-paths", "ca")]
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +164,7 @@ def test_markov(benchmark: Any, bench_rows: BenchRows, results_dir: Path, refere
                 size: str, order: int, family: str) -> None:
     """Exact Markov of order 1-3: omniplug equals numpy within 1e-9; ChannelAttribution is reported."""
     paths = workload_paths(size)
-    engine = f"{family}-markov-{order}"
+    engine = f"omniplug-paths-{order}" if family == "omniplug-paths" else f"{family}-markov-{order}"
     job = Job(engine, str(results_dir / f"markov-{size}-{engine}.parquet"))
     with AttributionWorker(engine) as worker:
         worker.load(paths)
@@ -179,13 +183,26 @@ def test_markov(benchmark: Any, bench_rows: BenchRows, results_dir: Path, refere
         pq.write_table(credit_from_paths(table, effects), out)
         exact = references[exact_key] = {"out": out, "effects": effects}
     check = compare_credit(exact["out"], job.out)
-    if family == "omniplug":
+    effects_check = None
+    if family in ("omniplug", "omniplug-paths"):
         row["vs_numpy"] = check
+        references[f"markov-{size}-{order}-{family}-wall"] = min(row["wall_s"])
+    if family == "omniplug-paths":
+        effects_check = row["effects_vs_numpy"] = compare_effects(exact["effects"], row["counts"]["removal_effects"])
     elif family == "ca":
         row["effects_deviation"] = effects_deviation(exact["effects"], row["counts"]["removal_effects"])
+        # The like-for-like ratio: both start from the same distinct paths.
+        ours = references.get(f"markov-{size}-{order}-omniplug-paths-wall")
+        if ours:
+            row["ca_over_omniplug_paths"] = min(row["wall_s"]) / ours
+            print(f"\nmarkov {size} order {order}: ChannelAttribution {min(row['wall_s']):.3f} s, "
+                  f"omniplug-paths {ours:.3f} s: {row['ca_over_omniplug_paths']:.1f}x")
     benchmark.group = f"attribution markov {size} order {order}"
     benchmark.extra_info.update({k: row[k] for k in ("input_mib", "peak_mib", "beyond_input_mib", "cpu_s", "wall_s")})
     bench_rows.add("attribution", row)
     assert check["same_channels"], check
-    if family == "omniplug":
-        assert check["max_rel_diff"] <= 1e-9, f"exact Markov order {order} differs from numpy: {check}"
+    if family in ("omniplug", "omniplug-paths"):
+        assert check["max_rel_diff"] <= 1e-9, f"{engine}: exact Markov order {order} differs from numpy: {check}"
+    if effects_check is not None:
+        assert effects_check["same_channels"], effects_check
+        assert effects_check["max_abs_diff"] <= 1e-9, f"{engine}: removal effects differ from numpy: {effects_check}"

@@ -11,15 +11,16 @@ partitions (asserted); timings are reported, never asserted.
 
 Sizes (about 10 minutes on 2 cores, more on a loaded machine):
 
-* default: 1 M pairs for every engine, 10 M for omniplug, scipy and
-  igraph; the daily incremental run at 1 M and 10 M;
+* default: 1 M pairs for every engine, 10 M for omniplug (in memory and
+  ``omniplug-stream``, whose persons must equal ``omniplug-guarded``'s),
+  scipy and igraph; the daily incremental run at 1 M and 10 M;
 * ``OMNIPLUG_BENCH_QUICK=1``: 100 k pairs only (a smoke run in seconds);
 * ``OMNIPLUG_BENCH_SLOW=1``: adds DuckDB (both algorithms) at 10 M
   (label propagation there takes many minutes);
 * ``OMNIPLUG_BENCH_HUGE=1``: adds 100 M pairs for omniplug (generation
-  streams row groups; the run needs ~30 GB of memory, more than this
-  24 GiB machine has); ``OMNIPLUG_BENCH_HUGE=50m`` (or ``30m``) runs that
-  size instead.
+  streams row groups; the in-memory engines need ~30 GB of memory, more
+  than this 24 GiB machine has; ``omniplug-stream`` peaks near 18.5 GB);
+  ``OMNIPLUG_BENCH_HUGE=50m`` (or ``30m``) runs that size instead.
 """
 
 from __future__ import annotations
@@ -51,11 +52,12 @@ def _plan() -> tuple[list[tuple[str, str, int]], list[tuple[str, bool, int, int]
     """(size, engine, rounds) of the engine runs; (size, guardrails, incremental rounds, rebuild rounds)
     of the daily runs."""
     if _env("OMNIPLUG_BENCH_QUICK"):
-        engines = ["omniplug", "omniplug-guarded", "scipy", "igraph", "duckdb-star", "duckdb-lp"]
+        engines = ["omniplug", "omniplug-guarded", "omniplug-stream", "scipy", "igraph", "duckdb-star", "duckdb-lp"]
         return [("100k", e, 3) for e in engines], [("100k", False, 3, 2), ("100k", True, 3, 2)]
-    runs = [("1m", "omniplug", 3), ("1m", "omniplug-guarded", 3), ("1m", "scipy", 3), ("1m", "igraph", 3),
-            ("1m", "duckdb-star", 2), ("1m", "duckdb-lp", 1),
-            ("10m", "omniplug", 2), ("10m", "omniplug-guarded", 2), ("10m", "scipy", 2), ("10m", "igraph", 1)]
+    runs = [("1m", "omniplug", 3), ("1m", "omniplug-guarded", 3), ("1m", "omniplug-stream", 3), ("1m", "scipy", 3),
+            ("1m", "igraph", 3), ("1m", "duckdb-star", 2), ("1m", "duckdb-lp", 1),
+            ("10m", "omniplug", 2), ("10m", "omniplug-guarded", 2), ("10m", "omniplug-stream", 2),
+            ("10m", "scipy", 2), ("10m", "igraph", 1)]
     if _env("OMNIPLUG_BENCH_SLOW"):
         runs += [("10m", "duckdb-star", 1), ("10m", "duckdb-lp", 1)]
     huge = os.environ.get("OMNIPLUG_BENCH_HUGE", "")
@@ -63,7 +65,7 @@ def _plan() -> tuple[list[tuple[str, str, int]], list[tuple[str, bool, int, int]
         size = "100m" if huge == "1" else huge
         if size not in SIZES:
             raise ValueError(f"OMNIPLUG_BENCH_HUGE={huge!r}: use 1 (100m) or one of {sorted(SIZES)}")
-        runs += [(size, "omniplug", 1), (size, "omniplug-guarded", 1)]
+        runs += [(size, "omniplug", 1), (size, "omniplug-guarded", 1), (size, "omniplug-stream", 1)]
     return runs, [("1m", False, 3, 2), ("1m", True, 3, 2), ("10m", False, 3, 1), ("10m", True, 3, 1)]
 
 
@@ -130,6 +132,9 @@ def test_stitch(benchmark: Any, bench_rows: BenchRows, references: dict[str, dic
     if engine in PEERS:
         assert check == {k: reference[k] for k in check}, f"{engine} and {reference['engine']} disagree at {size}"
     else:
+        # The streamed path must give the in-memory guarded run's persons exactly.
+        guarded = references.setdefault(f"{size}-guarded", {"engine": engine, **check})
+        assert check == {k: guarded[k] for k in check}, f"{engine} and {guarded['engine']} disagree at {size}"
         # The guardrails must actually act on the planted hubs, junk and caps.
         assert check["largest"] <= _GUARDED_MAX_COMPONENT
         cuts = row["counts"]["cuts_by_rule"]

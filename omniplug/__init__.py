@@ -37,11 +37,15 @@ if hasattr(os, "register_at_fork"):
 from omniplug.aipl_flows import aipl_flows, stage_flows  # noqa: E402
 from omniplug.assets import HashIndex, group_assets  # noqa: E402
 from omniplug.attribution import aipl, attribute  # noqa: E402  (needs hookimpl defined first)
+from omniplug.attribution_stream import attribute_stream  # noqa: E402
 from omniplug.fingerprint import FingerprintResult, fingerprint_images  # noqa: E402
 from omniplug.fingerprint_video import fingerprint_video  # noqa: E402
 from omniplug.identity import StitchResult, stitch  # noqa: E402
+from omniplug.identity_stream import stitch_parquet  # noqa: E402
+from omniplug.markov_paths import markov_removal_effects  # noqa: E402
 
 __all__ = [
     "FingerprintResult", "HashIndex", "OmniplugError", "StitchResult", "__version__", "aipl", "aipl_flows",
-    "attribute", "fingerprint_images", "fingerprint_video", "group_assets", "hookimpl", "stage_flows", "stitch",
+    "attribute", "attribute_stream", "fingerprint_images", "fingerprint_video", "group_assets", "hookimpl",
+    "markov_removal_effects", "stage_flows", "stitch", "stitch_parquet",
 ]

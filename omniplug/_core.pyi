@@ -81,3 +81,65 @@ def group_fingerprints(fingerprints: Any, options_json: str = "{}") -> pa.Table:
 
 def default_group_options_json() -> str:
     """The grouping defaults (radii, algorithms, representative rule) as JSON."""
+
+# -- Markov from distinct paths (omniplug.markov_paths) -------------------------------------------
+
+def markov_paths_table(
+    table: Any,
+    order: int,
+    path_column: str,
+    conversions_column: str,
+    null_column: str,
+    value_column: str | None = None,
+    separator: str = ...,
+    max_states: int = 2000,
+) -> pa.Table:
+    """Exact removal effects and credit per channel of a distinct-path table whose path column is ``utf8``
+    or ``list<utf8>`` and counts/value ``float64``; see :func:`omniplug.markov_paths.markov_removal_effects`."""
+
+# -- streamed identity stitching (omniplug.identity_stream) ---------------------------------------
+
+@final
+class StreamStitcher:
+    """Identity stitching fed batch by batch into compact storage; see
+    :func:`omniplug.identity_stream.stitch_batches`."""
+
+    def __new__(cls, config_json: str = "{}") -> StreamStitcher: ...
+    def push_links(self, batch: Any) -> None:
+        """Copy the link rows of a record batch or table (``left_type, left_value, right_type,
+        right_value``, optionally ``observed_at``)."""
+    def push_previous(self, batch: Any) -> None:
+        """Copy rows of the previous persons (``id_type, id_value, person_id``)."""
+    def n_links(self) -> int:
+        """Link rows pushed so far."""
+    def n_values(self) -> int:
+        """Distinct identifier values stored so far."""
+    def value_bytes(self) -> int:
+        """Bytes of identifier text stored so far."""
+    def finish(self, batch_rows: int = ...) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table, str]:
+        """``(persons, merges, splits, cuts, report_json)``, persons in ``batch_rows``-row batches
+        (default 2**20); the stitcher cannot be used afterwards."""
+
+# -- streamed attribution (omniplug.attribution_stream) -------------------------------------------
+
+@final
+class AttributionStream:
+    """State of one streamed attribution run; see :func:`omniplug.attribution_stream.attribute_stream`."""
+
+    def __new__(cls, group_by: list[str], config_json: str, persons: Any = None) -> AttributionStream: ...
+    def resolve(self, keys: Any) -> pa.Table:
+        """Person ids (one int64 column) of the next ``id_type \\x1f id_value`` keys, touchpoints first,
+        then orders, as :func:`omniplug.attribute` resolves them; ``persons`` (``k``, ``p``) is the lookup."""
+    def observe(self, columns: Any) -> None:
+        """Enter the next touch rows' group-by values (utf8 columns in ``group_by`` order) in the global
+        first-appearance dictionaries."""
+    def split(self, person: Any) -> tuple[pa.Table, list[int]]:
+        """Row numbers grouped by spill partition (one uint32 column ``row``, input order inside a
+        partition) and the ``partitions() + 1`` offsets of each partition's rows."""
+    def add(self, output: Any) -> None:
+        """Add the ``attribute_tables`` output of the next spill partition, in partition order."""
+    def finish(self) -> pa.Table:
+        """The merged output, as ``attribute_tables`` over the whole input would give it."""
+    @staticmethod
+    def partitions() -> int:
+        """Number of spill partitions (the engine's 64 reduction chunks)."""

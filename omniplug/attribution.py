@@ -20,6 +20,7 @@ present, else ``persons`` (the output of :func:`omniplug.stitch`) joined on
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ import pyarrow.compute as pc
 from omniplug import _core
 from omniplug.errors import InvalidInputError
 from omniplug.fields import CHINA_TZ
+from omniplug.schema import ORDER_STATUSES
 
 __all__ = ["MODELS", "INDUSTRY_PRESETS", "attribute", "aipl"]
 
@@ -46,7 +48,7 @@ _NULL_KEY = "\x00null"  # stands for a null group key while joining spend
 def _table(data: Any, what: str) -> pa.Table:
     try:
         table = data if isinstance(data, pa.Table) else pa.table(data)
-    except (TypeError, pa.ArrowInvalid) as exc:
+    except (TypeError, ValueError) as exc:  # ArrowInvalid is a ValueError
         raise InvalidInputError(f"{what} must be an Arrow table (pyarrow, polars, DuckDB): {exc}") from None
     if not any(pa.types.is_string_view(t) or pa.types.is_large_string(t) for t in table.schema.types):
         return table
@@ -85,11 +87,36 @@ def _id_keys(table: pa.Table, what: str) -> pa.ChunkedArray:
     return pc.binary_join_element_wise(*columns, _SEP)
 
 
+def _person_ids(column: pa.ChunkedArray | pa.Array, what: str) -> pa.ChunkedArray | pa.Array:
+    """A ``person_id`` column as int64; text ids are an error, never parsed ("1" would join person 1)."""
+    if not (pa.types.is_integer(column.type) or pa.types.is_null(column.type)):
+        raise InvalidInputError(
+            f"{what}.person_id must be an integer column (int64, as omniplug.stitch writes it), got {column.type}")
+    try:
+        return column.cast(pa.int64())
+    except pa.ArrowInvalid as exc:  # uint64 beyond int64
+        raise InvalidInputError(f"{what}.person_id does not fit int64: {exc}") from None
+
+
+def _check_status(column: pa.ChunkedArray | pa.Array, what: str, offset: int = 0) -> None:
+    """Order statuses must be canonical: an unknown one (``"PAID"``) would silently count as not paid."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+            or pa.types.is_string_view(column.type) or pa.types.is_dictionary(column.type)):
+        raise InvalidInputError(f"{what}.status must be a string column, got {column.type}")
+    known = pa.array(sorted(ORDER_STATUSES), pa.string())
+    bad = pc.invert(pc.fill_null(pc.is_in(column.cast(pa.string()), value_set=known), False))
+    if pc.any(bad).as_py():
+        row = pc.index(bad, True).as_py()
+        raise InvalidInputError(
+            f"{what}.status of row {offset + row} is {column[row].as_py()!r}; statuses are {sorted(ORDER_STATUSES)} "
+            f"(map the platform's own status at normalise time; rows that cannot be mapped belong in rejects)")
+
+
 def _resolve_persons(touches: pa.Table, orders: pa.Table, persons: Any) -> tuple[pa.Array, pa.Array]:
     """int64 person of every touch and every order (see the module docstring)."""
     if "person_id" in touches.column_names and "person_id" in orders.column_names and persons is None:
-        return (touches.column("person_id").cast(pa.int64()).combine_chunks(),
-                orders.column("person_id").cast(pa.int64()).combine_chunks())
+        return (_person_ids(touches.column("person_id"), "touchpoints").combine_chunks(),
+                _person_ids(orders.column("person_id"), "orders").combine_chunks())
     t_keys, o_keys = _id_keys(touches, "touchpoints"), _id_keys(orders, "orders")
     if persons is None:
         t_types = set(pc.unique(touches.column("id_type")).to_pylist())
@@ -104,7 +131,7 @@ def _resolve_persons(touches: pa.Table, orders: pa.Table, persons: Any) -> tuple
         return ids.slice(0, touches.num_rows), ids.slice(touches.num_rows)
     people = _table(persons, "persons")
     _require(people, ("id_type", "id_value", "person_id"), "persons")
-    lookup = pa.table({"k": _id_keys(people, "persons"), "p": people.column("person_id").cast(pa.int64())})
+    lookup = pa.table({"k": _id_keys(people, "persons"), "p": _person_ids(people.column("person_id"), "persons")})
     # Identifiers no person holds (blocked, hubs, never linked) stand alone:
     # ids below every real person id, one per distinct identifier.
     floor = (pc.min(lookup.column("p")).as_py() or 0) - 1
@@ -132,7 +159,7 @@ def _model_spec(model: Any, *, half_life_days: float, position: tuple[float, flo
                 weights: str | Mapping[str, float] | None) -> dict[str, Any]:
     if isinstance(model, Mapping):
         return dict(model)
-    if model not in MODELS:
+    if not isinstance(model, str) or model not in MODELS:
         raise InvalidInputError(f"unknown attribution model {model!r}; known models: {', '.join(MODELS)}")
     if model.startswith("markov"):
         return {"name": "markov", "order": int(model.split("_")[1]) if "_" in model else 1}
@@ -153,11 +180,31 @@ def _model_spec(model: Any, *, half_life_days: float, position: tuple[float, flo
     return spec
 
 
+def _specs(model: Any, *, half_life_days: float, position: tuple[float, float],
+           weights: str | Mapping[str, float] | None) -> list[dict[str, Any]]:
+    """The core's model specs for ``model`` (one name or spec, or a list of them)."""
+    models = [model] if isinstance(model, (str, Mapping)) else model
+    if not isinstance(models, (list, tuple)) or not models:
+        raise InvalidInputError(
+            f"model must be a model name, a spec dict or a non-empty list of them, got {model!r}; "
+            f"known models: {', '.join(MODELS)}")
+    return [_model_spec(m, half_life_days=half_life_days, position=position, weights=weights) for m in models]
+
+
 def _lookback(lookback_days: float | Mapping[str, float]) -> dict[str, Any]:
+    """The core's lookback settings; days must be finite and not negative."""
     if isinstance(lookback_days, Mapping):
         by_type = {k: v for k, v in lookback_days.items() if k != "default"}
-        return {"lookback_days": lookback_days.get("default", 30), "lookback_by_event_type": by_type}
-    return {"lookback_days": lookback_days}
+        settings = {"lookback_days": lookback_days.get("default", 30), "lookback_by_event_type": by_type}
+    else:
+        settings = {"lookback_days": lookback_days}
+    days = [settings["lookback_days"], *settings.get("lookback_by_event_type", {}).values()]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+               for v in days):
+        raise InvalidInputError(
+            f"lookback_days must be a finite, non-negative number of days (or a mapping of them), "
+            f"got {lookback_days!r}")
+    return settings
 
 
 def attribute(
@@ -215,11 +262,9 @@ def attribute(
     _require(touches, ["event_time", "event_id", "event_type", *group_by, *([channel] if channel else [])],
              "touchpoints")
     _require(order_table, ["order_id", "order_time", "amount", "status"], "orders")
-    models = [model] if isinstance(model, (str, Mapping)) else list(model)
-    specs = [_model_spec(m, half_life_days=half_life_days, position=position, weights=weights) for m in models]
+    specs = _specs(model, half_life_days=half_life_days, position=position, weights=weights)
     lookback = _lookback(lookback_days)
-    if any(v < 0 for v in [lookback["lookback_days"], *lookback.get("lookback_by_event_type", {}).values()]):
-        raise InvalidInputError(f"lookback_days must not be negative, got {lookback_days!r}")
+    _check_status(order_table.column("status"), "orders")
     t_person, o_person = _resolve_persons(touches, order_table, persons)
     key_columns = list(dict.fromkeys([*group_by, *([channel] if channel else [])]))
     t_in = pa.table({
@@ -267,8 +312,10 @@ def _join_spend(result: pa.Table, spend: Any, group_by: list[str]) -> pa.Table:
         return result.append_column("spend", nulls).append_column("roi", nulls).select(schema.names).cast(schema)
     money = spend_table.select([*group_by, "spend"])
     money = money.set_column(len(group_by), "spend", money.column("spend").cast(pa.float64()))
-    totals = _fill(money, group_by).group_by(group_by).aggregate([("spend", "sum")]).rename_columns(
-        [*group_by, "spend"])
+    # One thread: a threaded hash aggregation adds in a varying order, and the
+    # spend sums would then differ in the last bits from run to run.
+    totals = _fill(money, group_by).group_by(group_by, use_threads=False).aggregate(
+        [("spend", "sum")]).rename_columns([*group_by, "spend"])
     attributed = _fill(result.filter(result.column("attributed")), group_by)
     unattributed = result.filter(pc.invert(result.column("attributed")))
     pieces = []
@@ -337,4 +384,13 @@ def aipl(
                      order_table.column_names else order_table.column("order_id").cast(pa.string()),
                      "amount": order_table.column("amount"), "status": order_table.column("status")})
     stages = _core.aipl_tables(_single_batch(t_in), _single_batch(o_in), as_of_ms, json.dumps(dict(rules or {})))
-    return stages.append_column("as_of", pa.array([day] * stages.num_rows, pa.date32()))
+    stages = stages.append_column("as_of", pa.array([day] * stages.num_rows, pa.date32()))
+    if persons is not None or {"person_id"} <= set(touches.column_names) & set(order_table.column_names):
+        return stages
+    # No persons: each person_id is a code of this call for one identifier; say which.
+    keys = pa.chunked_array(_id_keys(touches, "touchpoints").chunks + _id_keys(order_table, "orders").chunks,
+                            pa.string())
+    names = keys.dictionary_encode().combine_chunks().dictionary
+    parts = pc.split_pattern(pc.take(names, stages.column("person_id")), _SEP, max_splits=1)
+    return stages.append_column("id_type", pc.list_element(parts, 0)).append_column(
+        "id_value", pc.list_element(parts, 1))

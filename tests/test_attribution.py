@@ -168,7 +168,7 @@ def test_bad_input_gives_clear_errors() -> None:
     o = orders([("p", T0, "o1", 1.0, "paid")])
     with pytest.raises(InvalidInputError, match="unknown attribution model 'u_shape'"):
         omniplug.attribute(t, o, model="u_shape")
-    with pytest.raises(InvalidInputError, match="must not be negative"):
+    with pytest.raises(InvalidInputError, match="finite, non-negative"):
         omniplug.attribute(t, o, lookback_days=-1)
     naive = t.set_column(t.column_names.index("event_time"), "event_time",
                          pa.array([datetime(2026, 9, 30)], pa.timestamp("ms")))

@@ -289,3 +289,7 @@ pub(crate) fn removal_effects(
     }
     chain.removal_effects()
 }
+
+/// Exact removal effects from a table of distinct paths.
+pub mod distinct;
+mod weighted;

@@ -26,7 +26,10 @@
 //! learnt from all paths, converting and not: one extra sweep collects them
 //! (`paths`), then the crediting sweep runs.
 //!
-//! Streaming: the sweep only ever sees one person's sorted rows
+//! Streaming (`stream`): a person's reduction chunk depends on its id
+//! alone, so a driver can spill rows by chunk, attribute each spill
+//! partition alone and merge the outputs in chunk order, bit-identically.
+//! The sweep only ever sees one person's sorted rows
 //! (`join::PersonView`), so a driver reading input already partitioned by
 //! person can feed person groups with memory bounded by the largest person;
 //! the in-memory driver here uses 16 bytes per row for the grouping.
@@ -49,6 +52,7 @@ mod partition;
 mod paths;
 pub mod shapley;
 mod spec;
+pub mod stream;
 
 #[cfg(test)]
 mod tests;

@@ -52,6 +52,14 @@ pub(crate) fn mix(person: i64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The reduction chunk (`0..N_CHUNKS`) holding `person`: the chunk of its
+/// bucket. A streaming driver spills rows by this number, so that attributing
+/// each spill partition alone reproduces one chunk of the in-memory run.
+#[inline]
+pub(crate) fn chunk_of(person: i64) -> usize {
+    (mix(person) >> (64 - BUCKET_BITS)) as usize / BUCKETS_PER_CHUNK
+}
+
 /// The person (hash) part of a key.
 #[inline]
 pub(crate) fn key_person(key: u128) -> u64 {

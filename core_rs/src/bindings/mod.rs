@@ -23,8 +23,11 @@ use crate::parallel;
 use crate::stitch::{self, LinkColumns, PersonsColumns, StitchConfig};
 
 mod assets;
+mod attribution_stream;
 mod fingerprint;
 mod grouping;
+mod stitch_stream;
+mod markov_paths;
 
 /// Classes of `omniplug.errors`, looked up once. Importing the Python module
 /// (instead of `create_exception!`) keeps one hierarchy that Python code can
@@ -241,8 +244,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_raise_core_error, m)?)?;
     m.add_function(wrap_pyfunction!(stitch_links, m)?)?;
     m.add_function(wrap_pyfunction!(default_stitch_config_json, m)?)?;
+    m.add_class::<stitch_stream::PyStreamStitcher>()?;
     m.add_function(wrap_pyfunction!(attribute_tables, m)?)?;
     m.add_function(wrap_pyfunction!(aipl_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(markov_paths::markov_paths_table, m)?)?;
     m.add_function(wrap_pyfunction!(fingerprint::fingerprint_encoded, m)?)?;
     m.add_function(wrap_pyfunction!(fingerprint::fingerprint_files, m)?)?;
     m.add_function(wrap_pyfunction!(fingerprint::fingerprint_pixels, m)?)?;
@@ -251,6 +256,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m
     )?)?;
     m.add_class::<assets::PyHashIndex>()?;
+    m.add_class::<attribution_stream::PyAttributionStream>()?;
     m.add_function(wrap_pyfunction!(assets::group_fingerprints, m)?)?;
     m.add_function(wrap_pyfunction!(assets::default_group_options_json, m)?)?;
     Ok(())

@@ -26,6 +26,11 @@
 //! touch and runs the phases on the rest (`incremental`, `splice`); the
 //! result is the same as running them on everything.
 //!
+//! Streamed input ([`StreamStitcher`], `stream`): batches are copied one at
+//! a time into compact owned storage (each distinct value once, links as
+//! integer keys) and the same phases then run over dictionary arrays of
+//! that storage, with the same result as [`stitch`] on the same rows.
+//!
 //! Determinism: the partition, the cuts and the output never depend on the
 //! thread count; the partition and cuts do not depend on row order either.
 //! Only the numbering of brand-new persons follows input order (first
@@ -48,6 +53,7 @@ mod shard_table;
 mod source;
 mod splice;
 mod stable_ids;
+mod stream;
 mod strings;
 mod union_find;
 mod unjoined;
@@ -67,6 +73,7 @@ pub use config::{CapOrder, OutputStrings, PreviousMode, StitchConfig};
 pub use output::{merges_schema, persons_schema, splits_schema};
 pub use output_view::persons_view_schema;
 pub use report::{cuts_schema, cuts_to_batch, Cut, CutRule, InvalidSides, StitchReport};
+pub use stream::StreamStitcher;
 pub use util::Phases;
 
 use crate::error::CoreResult;

@@ -28,6 +28,37 @@ pub fn persons_view_schema() -> Arc<Schema> {
     ]))
 }
 
+/// Longest buffer (hence largest offset) a view may name: Arrow C++
+/// (pyarrow) reads view offsets as signed 32-bit integers, so a larger
+/// offset would be read as negative there.
+const VIEW_SPAN: usize = i32::MAX as usize;
+/// Distance between the starts of overlapping windows over a longer buffer.
+const WINDOW_STRIDE: usize = 1 << 30;
+
+/// `buffers`, with each buffer longer than `span` replaced by overlapping
+/// zero-copy windows of at most `span` bytes starting every `stride` bytes,
+/// so any value of at most `span - stride` bytes lies wholly inside one
+/// window at an offset below `span`.
+fn view_windows(buffers: Vec<Buffer>, span: usize, stride: usize) -> Vec<Buffer> {
+    let mut out = Vec::with_capacity(buffers.len());
+    for b in buffers {
+        if b.len() <= span {
+            out.push(b);
+            continue;
+        }
+        let mut start = 0;
+        loop {
+            let len = (b.len() - start).min(span);
+            out.push(b.slice_with_length(start, len));
+            if start + len >= b.len() {
+                break;
+            }
+            start += stride;
+        }
+    }
+    out
+}
+
 /// Finds which input buffer holds a borrowed value, by address.
 struct Locator {
     /// (start address, end address, buffer index), sorted by start.
@@ -97,7 +128,7 @@ impl RowSink for ViewSink<'_> {
             long_view(v, b, off)
         } else {
             let off = self.extra.len();
-            if off + v.len() > u32::MAX as usize {
+            if off + v.len() > VIEW_SPAN {
                 self.overflow = true;
                 return;
             }
@@ -116,7 +147,7 @@ pub(crate) fn persons_view(
     person: &[i64],
 ) -> CoreResult<RecordBatch> {
     let plan = Plan::new(groups, person);
-    let mut buffers = source.value_buffers();
+    let mut buffers = view_windows(source.value_buffers(), VIEW_SPAN, WINDOW_STRIDE);
     let loc = Locator::new(&buffers);
     let mut name_bytes = Vec::new();
     let type_views: Vec<u128> = names
@@ -178,4 +209,30 @@ pub(crate) fn persons_view(
         Arc::new(Int64Array::from(pids)),
     ];
     Ok(RecordBatch::try_new(persons_view_schema(), columns)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stitch_view_windows_place_every_short_value_below_the_span() {
+        let bytes: Vec<u8> = (0..200u32).map(|i| (i * 7 % 251) as u8).collect();
+        let whole = Buffer::from_vec(bytes.clone());
+        let (span, stride) = (40, 16);
+        let windows = view_windows(vec![whole.clone()], span, stride);
+        assert!(windows.len() > 1 && windows.iter().all(|w| w.len() <= span));
+        let loc = Locator::new(&windows);
+        for start in 0..bytes.len() {
+            for len in 1..=(span - stride).min(bytes.len() - start) {
+                let v = &whole.as_slice()[start..start + len];
+                let (b, off) = loc.find(v).expect("every short value is placed");
+                let w = &windows[b as usize];
+                assert!(off as usize + len <= span);
+                assert_eq!(&w.as_slice()[off as usize..off as usize + len], v);
+            }
+        }
+        let small = Buffer::from_vec(vec![1u8; 10]);
+        assert_eq!(view_windows(vec![small], span, stride).len(), 1);
+    }
 }

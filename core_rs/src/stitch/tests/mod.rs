@@ -8,6 +8,7 @@ mod incremental;
 mod inputs;
 mod reference;
 mod stable;
+mod stream;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -1,0 +1,188 @@
+//! `AttributionStream`: the state of one streamed attribution run
+//! (`omniplug.attribute_stream`): person resolution, global group-by
+//! dictionaries, spill partitioning and the ordered merge of partition
+//! outputs. The algorithmic parts live in `attribution::stream`.
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray, UInt32Array};
+use arrow_schema::{DataType, Field, Schema};
+use pyo3::prelude::*;
+use pyo3_arrow::{PyArray, PyTable};
+
+use super::{batch_to_pyarrow, detached, to_py_err};
+use crate::attribution::stream::{
+    split_by_partition, GroupDicts, PersonKeys, StreamMerger, SPILL_PARTITIONS,
+};
+use crate::attribution::{config_from_json, Model};
+use crate::error::{CoreError, CoreResult};
+
+fn utf8<'a>(array: &'a dyn Array, what: &str) -> CoreResult<&'a StringArray> {
+    array.as_string_opt::<i32>().ok_or_else(|| {
+        CoreError::invalid(format!("{what} must be utf8, got {}", array.data_type()))
+    })
+}
+
+fn items(a: &StringArray) -> impl Iterator<Item = Option<&str>> {
+    (0..a.len()).map(move |i| a.is_valid(i).then(|| a.value(i)))
+}
+
+fn one_column(name: &str, array: ArrayRef) -> CoreResult<RecordBatch> {
+    let schema = Schema::new(vec![Field::new(name, array.data_type().clone(), true)]);
+    Ok(RecordBatch::try_new(Arc::new(schema), vec![array])?)
+}
+
+/// State of one streamed attribution run; see `omniplug.attribute_stream`.
+#[pyclass(name = "AttributionStream", module = "omniplug._core")]
+pub(super) struct PyAttributionStream {
+    keys: PersonKeys,
+    dicts: GroupDicts,
+    merger: Option<StreamMerger>,
+    group_by: Vec<String>,
+}
+
+#[pymethods]
+impl PyAttributionStream {
+    /// A run grouping by `group_by` under the models of `config_json`;
+    /// `persons` (columns `k`: utf8 `id_type \x1f id_value`, `p`: int64
+    /// person) resolves identifiers, else each identifier is its own person.
+    #[new]
+    #[pyo3(signature = (group_by, config_json, persons=None))]
+    fn new(
+        py: Python<'_>,
+        group_by: Vec<String>,
+        config_json: &str,
+        persons: Option<PyTable>,
+    ) -> PyResult<Self> {
+        let config = config_from_json(config_json).map_err(to_py_err)?;
+        let names: Vec<String> = config.models.iter().map(Model::name).collect();
+        let batches = persons.map(|t| t.into_inner().0);
+        let keys = detached(py, || match &batches {
+            None => Ok(PersonKeys::pairs()),
+            Some(batches) => {
+                let mut pairs = Vec::new();
+                for b in batches {
+                    let k = utf8(
+                        b.column_by_name("k")
+                            .ok_or_else(|| CoreError::invalid("persons lookup needs k"))?
+                            .as_ref(),
+                        "persons key",
+                    )?;
+                    let p = b
+                        .column_by_name("p")
+                        .ok_or_else(|| CoreError::invalid("persons lookup needs p"))?;
+                    let p = p
+                        .as_primitive_opt::<Int64Type>()
+                        .ok_or_else(|| CoreError::invalid("persons.person_id must be int64"))?;
+                    pairs.extend(
+                        items(k).zip((0..p.len()).map(|i| p.is_valid(i).then(|| p.value(i)))),
+                    );
+                }
+                Ok(PersonKeys::with_persons(pairs))
+            }
+        })?;
+        Ok(PyAttributionStream {
+            keys,
+            dicts: GroupDicts::new(group_by.len()),
+            merger: Some(StreamMerger::new(names, group_by.len())),
+            group_by,
+        })
+    }
+
+    /// Person ids (int64, null for a null key) of the next identifier keys
+    /// (utf8), touchpoints first, then orders, in input order.
+    fn resolve<'py>(&mut self, py: Python<'py>, keys: PyArray) -> PyResult<Bound<'py, PyAny>> {
+        let (array, _) = keys.into_inner();
+        let state = &mut self.keys;
+        let batch = detached(py, || {
+            let ids: Int64Array = state
+                .resolve(items(utf8(array.as_ref(), "keys")?))
+                .into_iter()
+                .collect();
+            one_column("person", Arc::new(ids))
+        })?;
+        batch_to_pyarrow(py, batch)
+    }
+
+    /// Enter the next touch rows' group-by values (a table of the group-by
+    /// columns as utf8, in `group_by` order) in the global dictionaries.
+    fn observe(&mut self, py: Python<'_>, columns: PyTable) -> PyResult<()> {
+        let (batches, _) = columns.into_inner();
+        let (dicts, k) = (&mut self.dicts, self.group_by.len());
+        detached(py, || {
+            for b in &batches {
+                if b.num_columns() != k {
+                    return Err(CoreError::invalid(format!(
+                        "expected {k} group-by columns, got {}",
+                        b.num_columns()
+                    )));
+                }
+                for j in 0..k {
+                    dicts.observe(j, items(utf8(b.column(j).as_ref(), "group-by column")?));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Split rows by spill partition: `(rows, offsets)`, the row numbers
+    /// (a one-column table `row`, uint32) grouped by partition in input
+    /// order, and the offsets of each partition's rows.
+    #[allow(clippy::type_complexity)]
+    fn split<'py>(
+        &self,
+        py: Python<'py>,
+        person: PyArray,
+    ) -> PyResult<(Bound<'py, PyAny>, Vec<usize>)> {
+        let (array, _) = person.into_inner();
+        let (batch, offsets) = detached(py, || {
+            let p = array
+                .as_primitive_opt::<Int64Type>()
+                .filter(|_| array.data_type() == &DataType::Int64)
+                .ok_or_else(|| {
+                    CoreError::invalid(format!("person must be int64, got {}", array.data_type()))
+                })?;
+            if p.null_count() > 0 {
+                return Err(CoreError::invalid("person ids must not be null"));
+            }
+            let (rows, offsets) = split_by_partition(p.values());
+            Ok((
+                one_column("row", Arc::new(UInt32Array::from(rows)))?,
+                offsets,
+            ))
+        })?;
+        Ok((batch_to_pyarrow(py, batch)?, offsets))
+    }
+
+    /// Add the engine's output (of `attribute_tables`) for the next spill
+    /// partition, in partition order.
+    fn add(&mut self, py: Python<'_>, output: PyTable) -> PyResult<()> {
+        let (batches, _) = output.into_inner();
+        let dicts = &self.dicts;
+        let merger = self
+            .merger
+            .as_mut()
+            .ok_or_else(|| to_py_err(CoreError::invalid("stream already finished")))?;
+        detached(py, || batches.iter().try_for_each(|b| merger.add(dicts, b)))
+    }
+
+    /// The merged output (same columns and row order as `attribute_tables`
+    /// over the whole input); the run cannot be added to afterwards.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let merger = self
+            .merger
+            .take()
+            .ok_or_else(|| to_py_err(CoreError::invalid("stream already finished")))?;
+        let (dicts, group_by) = (&self.dicts, &self.group_by);
+        let batch = detached(py, || merger.finish(dicts, group_by))?;
+        batch_to_pyarrow(py, batch)
+    }
+
+    /// Number of spill partitions (the engine's reduction chunks).
+    #[staticmethod]
+    fn partitions() -> usize {
+        SPILL_PARTITIONS
+    }
+}
