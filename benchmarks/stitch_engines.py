@@ -63,6 +63,12 @@ class Job:
     previous: str | None = None
     next_person_id: int | None = None
     guardrails: bool | None = None
+    #: ``cap_order`` of the guarded engines (None: the default, "trust").
+    cap_order: str | None = None
+    #: the previous run's ``cuts`` Parquet, whose hubs an incremental run carries.
+    previous_cuts: str | None = None
+    #: where to write this run's ``cuts`` (for the next day's carry).
+    cuts_out: str | None = None
     counts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -77,9 +83,13 @@ def _omniplug(job: Job, *, guardrails: bool, mode: str = "rebuild") -> None:
     # Recency matters only to the caps, which only the guardrails apply.
     links = _read_links(job, _LINK_COLUMNS + (["observed_at"] if guardrails else []))
     previous = pq.read_table(job.previous) if job.previous else None
+    cuts = pq.read_table(job.previous_cuts) if job.previous_cuts and mode == "incremental" else None
     result = stitch(links, guardrails=guardrails, previous=previous, mode=mode,  # type: ignore[arg-type]
-                    next_person_id=job.next_person_id)
+                    next_person_id=job.next_person_id, cap_order=job.cap_order or "trust",  # type: ignore[arg-type]
+                    previous_cuts=cuts)
     pq.write_table(result.persons, job.out)
+    if job.cuts_out:
+        pq.write_table(result.cuts, job.cuts_out)
     r = result.report
     job.counts.update(identifiers=r["identifiers"], components=r["components"], largest=r["largest_component"],
                       hubs=r.get("hubs"), cuts_by_rule=r.get("cuts_by_rule"), next_person_id=r["next_person_id"],

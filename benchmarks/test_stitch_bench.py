@@ -161,16 +161,20 @@ def test_stitch_daily(benchmark: Any, bench_rows: BenchRows, scratch: Path, size
     touch keeps its id, and two runs on one input write the same bytes.
     """
     w = workload(size)
-    day1 = Job(inputs=[str(w.links)], out=str(scratch / "day1.parquet"))
+    # With guardrails, a daily run equals the rebuild when caps are joined in
+    # arrival order and yesterday's hubs are carried (omniplug.stitch docs).
+    order = "arrival" if guardrails else None
+    day1 = Job(inputs=[str(w.links)], out=str(scratch / "day1.parquet"), cap_order=order,
+               cuts_out=str(scratch / "day1-cuts.parquet"))
     with Worker("omniplug-guarded" if guardrails else "omniplug") as worker:
         next_id = worker.run(day1)["counts"]["next_person_id"]
     full = Job(inputs=[str(w.links), str(w.increment)], out=str(scratch / "rebuild.parquet"),
-               previous=day1.out, next_person_id=next_id, guardrails=guardrails)
+               previous=day1.out, next_person_id=next_id, guardrails=guardrails, cap_order=order)
     with Worker("omniplug-rebuild") as worker:
         rebuild_row = _row("daily", size, "omniplug-rebuild", [worker.run(full) for _ in range(rebuild_rounds)],
                            worker, guardrails)
     inc = Job(inputs=[str(w.increment)], out=str(scratch / "incremental.parquet"), previous=day1.out,
-              next_person_id=next_id, guardrails=guardrails)
+              next_person_id=next_id, guardrails=guardrails, cap_order=order, previous_cuts=day1.cuts_out)
     again = Job(**{**asdict(inc), "out": str(scratch / "incremental-again.parquet"), "counts": {}})
     with Worker("omniplug-incremental") as worker:
         inc_row = _row("daily", size, "omniplug-incremental", _timed(benchmark, worker, inc, rounds), worker,
