@@ -58,10 +58,11 @@ class StitchResult:
         splits: ``old_person_id, new_person_id``: parts that left an earlier person.
         cuts: one row per cut: ``rule, detail, id_type, id_value, other_type,
             other_value, links, would_merge_persons, would_merge_identifiers``.
-            With ``previous_cuts``, also one ``hub`` row per carried hub
-            (detail ``carried from an earlier run``, ``links`` 0), so the
-            next run can be given these cuts and still carry every hub
-            (today a carried hub that occurs is also a ``blocked`` row).
+            A carried hub that occurs today is a ``hub`` row whose detail
+            ends in ``carried``; with ``previous_cuts``, each carried hub
+            absent today gets a ``hub`` row too (detail ``carried from an
+            earlier run``, ``links`` 0), so the next run can be given these
+            cuts and still carry every hub.
         report: counts: links, identifiers, components, largest component,
             links cut by rule, persons kept/new/merged/split/vanished,
             ``next_person_id`` (pass it to the next run); with
@@ -133,9 +134,11 @@ def stitch(
             Use ``"arrival"`` for daily incremental runs (see below).
         previous_cuts: the ``cuts`` of the previous run
             (:attr:`StitchResult.cuts` or its ``cuts.parquet``). Its ``hub``
-            rows become typed block rules, so yesterday's hubs stay cut:
-            in an incremental run a hub's degree counts today's links only,
-            and a hub with a few new partners would otherwise join a person.
+            identifiers (exact type and value) are cut again whatever their
+            degree today: in an incremental run a hub's degree counts
+            today's links only, and a hub with a few new partners would
+            otherwise join a person. They still count as partners, so a
+            link to an old hub adds to its partner's degree as in a rebuild.
             Needs the columns ``rule, id_type, id_value``. Meant for
             incremental runs: a rebuild sees every link and finds the hubs
             itself.
@@ -151,12 +154,7 @@ def stitch(
     * ``previous_cuts`` carries the earlier runs' hubs (pass each day the
       cuts of the day before: they include the hubs it carried);
     * no identifier becomes a hub only through links spread over several
-      days (an incremental run does not know its earlier degree);
-    * no identifier becomes a hub today only by counting a link to an
-      earlier hub: a carried hub is blocked today, and a blocked partner
-      does not count toward the hub degree (the rebuild counts it);
-    * identifier values of one type do not differ only in letter case
-      (a carried hub blocks its value case-insensitively).
+      days (an incremental run does not know its earlier degree).
 
     Without guardrails firing the partition is always the rebuild's. An
     incremental run never splits a person: the links that would show a
@@ -226,9 +224,9 @@ def _config_json(
 ) -> str:
     """The core's JSON settings for :func:`stitch`'s keyword arguments (same meanings).
 
-    Settings left at ``None`` take the core's defaults. Extra block rules
-    (``blocked_values`` and the hubs of ``previous_cuts``) are added to the
-    core's default rules, or replace nothing at all without guardrails.
+    Settings left at ``None`` take the core's defaults. ``blocked_values``
+    are added to the core's default block rules (or stand alone without
+    guardrails); the hubs of ``previous_cuts`` become ``known_hubs``.
 
     Raises:
         InvalidInputError: an unknown ``mode`` or ``cap_order``, or
@@ -254,19 +252,11 @@ def _config_json(
     config["previous_mode"] = _MODES[mode]
     config["cap_order"] = cap_order
     extra = [{"pattern": {"kind": "exact", "text": v}} for v in blocked_values]
-    extra += _hub_rules(previous_cuts)
+    config["known_hubs"] = [{"id_type": t, "value": v} for t, v in _hub_values(previous_cuts)]
     if extra:
         from_core = json.loads(_core.default_stitch_config_json())["block_rules"] if guardrails else []
         config["block_rules"] = [*config.get("block_rules", from_core), *extra]
     return json.dumps(config)
-
-
-def _hub_rules(previous_cuts: Any) -> list[dict[str, Any]]:
-    """Typed exact block rules for the hubs of an earlier run's cuts.
-
-    Typed, so a hub phone hash never blocks an equal string of another type.
-    """
-    return [{"id_type": t, "pattern": {"kind": "exact", "text": v}} for t, v in _hub_values(previous_cuts)]
 
 
 def _hub_values(previous_cuts: Any) -> list[tuple[str, str]]:
@@ -280,12 +270,15 @@ def _hub_values(previous_cuts: Any) -> list[tuple[str, str]]:
 
 
 def _with_carried_hubs(cuts: pa.Table, carried: list[tuple[str, str]]) -> pa.Table:
-    """``cuts`` plus one ``hub`` row per carried hub, so this run's cuts carry them on.
+    """``cuts`` plus one ``hub`` row per carried hub absent today, so this run's cuts carry them on.
 
-    Today a carried hub is cut by its block rule (a ``blocked`` row, only if
-    it occurs today); without these rows the next run would forget every
-    hub that skipped a day.
+    A carried hub that occurs today is cut by the core and reported as a
+    ``hub`` cut (detail ending in ``carried``); one that does not occur
+    would be forgotten by the next run without these rows.
     """
+    today = cuts.filter(pc.equal(cuts.column("rule"), "hub"))
+    seen = set(zip(today.column("id_type").to_pylist(), today.column("id_value").to_pylist(), strict=True))
+    carried = [hub for hub in carried if hub not in seen]
     if not carried:
         return cuts
     n = len(carried)

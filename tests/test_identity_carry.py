@@ -200,7 +200,7 @@ def _hubs_agree(days: list[list[Link]], hub_degree: int) -> bool:
     """The conditions on hubs under which a daily run can equal the rebuild.
 
     Each day the hubs of the daily runs (today's distinct partners, carried
-    hubs not counted: they are block rules today) must be the rebuild's
+    hubs counted: they stay identifiers, cut as hubs) must be the rebuild's
     (distinct partners over all days), and a new hub must have had no links
     on earlier days (the daily run cannot undo yesterday's joins).
     """
@@ -211,7 +211,7 @@ def _hubs_agree(days: list[list[Link]], hub_degree: int) -> bool:
         for lt, lv, rt, rv in today:
             partners.setdefault((lt, lv), set()).add((rt, rv))
             partners.setdefault((rt, rv), set()).add((lt, lv))
-        new = {i for i, p in partners.items() if i not in carried and len(p - carried) > hub_degree}
+        new = {i for i, p in partners.items() if i not in carried and len(p) > hub_degree}
         if any(i in so_far for i in new):
             return False
         for i, p in partners.items():
@@ -220,6 +220,23 @@ def _hubs_agree(days: list[list[Link]], hub_degree: int) -> bool:
         if carried != {i for i, p in so_far.items() if len(p) > hub_degree}:
             return False
     return True
+
+
+def test_a_new_hub_counts_its_link_to_an_old_hub_as_the_rebuild_does() -> None:
+    # Day 1: dev-x1 links four members (hub_degree 3): a hub. Day 2: dev-y2
+    # links dev-x1 and three new members: four partners, a hub in the rebuild,
+    # so the daily run must count the carried hub as a partner too.
+    day1 = [("oaid", "dev-x1", "member_id", f"m{i}a") for i in range(4)]
+    day2 = [("oaid", "dev-y2", "oaid", "dev-x1")] + [("oaid", "dev-y2", "member_id", f"n{i}b") for i in range(3)]
+    guards = {"hub_degree": 3, "cap_order": "arrival"}
+    first = stitch(_table(day1, 0), **guards)
+    daily = stitch(_table(day2, 100), previous=first.persons, previous_cuts=first.cuts,
+                   next_person_id=first.report["next_person_id"], **guards)
+    rebuild = stitch(pa.concat_tables([_table(day1, 0), _table(day2, 100)]), previous=first.persons,
+                     mode="rebuild", next_person_id=first.report["next_person_id"], **guards)
+    assert _partition(daily) == _partition(rebuild)
+    hubs = {r["id_value"]: r["detail"] for r in daily.cuts.to_pylist() if r["rule"] == "hub"}
+    assert hubs == {"dev-x1": "degree=1 threshold=3 carried", "dev-y2": "degree=4 threshold=3"}
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
@@ -305,14 +322,14 @@ def test_bad_input(bad: dict[str, Any], message: str) -> None:
     assert message in str(err.value)
 
 
-def test_config_json_carries_typed_exact_rules_only_for_hubs() -> None:
+def test_config_json_carries_known_hubs_only_for_hub_cuts() -> None:
     cuts = pa.table({"rule": ["hub", "blocked", "hub", "hub"], "id_type": ["phone_sha256", "oaid", "oaid", "oaid"],
                      "id_value": ["h1", "junk", "d2", "d2"]})
-    rules = json.loads(_config_json(previous_cuts=cuts, guardrails=False))["block_rules"]
-    assert rules == [{"id_type": "phone_sha256", "pattern": {"kind": "exact", "text": "h1"}},
-                     {"id_type": "oaid", "pattern": {"kind": "exact", "text": "d2"}}]
+    config = json.loads(_config_json(previous_cuts=cuts, guardrails=False))
+    assert config["known_hubs"] == [{"id_type": "phone_sha256", "value": "h1"}, {"id_type": "oaid", "value": "d2"}]
+    assert config["block_rules"] == []  # nothing is blocked without guardrails
     guarded = json.loads(_config_json(previous_cuts=cuts, cap_order="arrival"))
-    assert guarded["cap_order"] == "arrival" and len(guarded["block_rules"]) > 2  # the defaults stay
+    assert guarded["cap_order"] == "arrival" and "block_rules" not in guarded  # the core's defaults apply
 
 
 def test_pipeline_passes_cap_order_from_the_stitch_section(tmp_path: Path) -> None:

@@ -68,6 +68,16 @@ pub enum OutputStrings {
     View,
 }
 
+/// An identifier an earlier run cut as a hub (one of its `hub` cuts).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownHub {
+    /// Its identifier type.
+    pub id_type: String,
+    /// Its value, exactly (no case folding).
+    pub value: String,
+}
+
 /// Settings of [`crate::stitch::stitch`]. `StitchConfig::default()` gives
 /// the recommended guardrails; every field can be set from JSON (missing
 /// fields take their defaults).
@@ -93,6 +103,13 @@ pub struct StitchConfig {
     pub hub_degree_per_type: BTreeMap<String, u32>,
     /// Values that never link anything.
     pub block_rules: Vec<BlockRule>,
+    /// Hubs of earlier runs, cut again whatever their degree today. Unlike
+    /// a block rule they stay identifiers of the run, so a link to one
+    /// still counts toward its partner's degree, as it does in a rebuild
+    /// over all links (where the old hub is found again by its degree).
+    /// An incremental run needs them because its degrees count today's
+    /// links only.
+    pub known_hubs: Vec<KnownHub>,
     /// When set, an identifier type outside this list is an input error.
     pub allowed_types: Option<Vec<String>>,
     /// How `previous` persons are used.
@@ -142,6 +159,7 @@ impl Default for StitchConfig {
             hub_degree: 100,
             hub_degree_per_type: BTreeMap::new(),
             block_rules: default_block_rules(),
+            known_hubs: Vec::new(),
             allowed_types: None,
             previous_mode: PreviousMode::Incremental,
             next_person_id: 1,

@@ -69,7 +69,7 @@ use rayon::prelude::*;
 
 pub use block_rules::{default_block_rules, BlockRule, Pattern};
 pub use columns::{LinkColumns, PersonsColumns};
-pub use config::{CapOrder, OutputStrings, PreviousMode, StitchConfig};
+pub use config::{CapOrder, KnownHub, OutputStrings, PreviousMode, StitchConfig};
 pub use output::{merges_schema, persons_schema, splits_schema};
 pub use output_view::persons_view_schema;
 pub use report::{cuts_schema, cuts_to_batch, Cut, CutRule, InvalidSides, StitchReport};
@@ -181,7 +181,7 @@ fn run(source: &Source<'_>, config: &StitchConfig, mut phases: Phases) -> CoreRe
     let interned = interner::intern(source, config)?;
     phases.mark("intern");
     let rules = TypeRules::new(interned.type_names.clone(), config);
-    let hubs = hubs::detect(&interned, source.n_links, &rules);
+    let hubs = hubs::detect(source, &interned, &rules, &config.known_hubs);
     let prev = PrevGroups::build(source);
     phases.mark("hubs+prev");
     let incremental = config.previous_mode == PreviousMode::Incremental;

@@ -51,6 +51,10 @@ pub enum CutRule {
         degree: u64,
         /// The threshold of its type.
         threshold: u32,
+        /// Cut because an earlier run found it a hub (`known_hubs`), not
+        /// (only) by today's degree.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        carried: bool,
     },
     /// Joining the link would give a person more identifiers of `id_type`
     /// than `cap`; the link is cut.
@@ -82,7 +86,14 @@ impl CutRule {
     pub fn detail(&self) -> String {
         match self {
             CutRule::Blocked { pattern } => pattern.clone(),
-            CutRule::Hub { degree, threshold } => format!("degree={degree} threshold={threshold}"),
+            CutRule::Hub {
+                degree,
+                threshold,
+                carried,
+            } => format!(
+                "degree={degree} threshold={threshold}{}",
+                if *carried { " carried" } else { "" }
+            ),
             CutRule::MaxIdsPerType { id_type, cap } => format!("{id_type} cap={cap}"),
             CutRule::MaxComponentSize { cap } => format!("cap={cap}"),
         }
@@ -307,6 +318,7 @@ mod tests {
             CutRule::Hub {
                 degree: 5,
                 threshold: 1,
+                carried: false,
             },
             CutRule::MaxComponentSize { cap: 3 },
             CutRule::Blocked {

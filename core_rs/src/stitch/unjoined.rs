@@ -137,6 +137,7 @@ pub(crate) fn hub_cuts(
                 rule: CutRule::Hub {
                     degree: h.degree,
                     threshold: h.threshold,
+                    carried: h.carried,
                 },
                 id_type: rules.names[interned.ty[h.id as usize] as usize].clone(),
                 id_value: text(source.value(interned.rep[h.id as usize])),

@@ -36,7 +36,8 @@ fn planted_hub_phone_merges_nobody_and_is_reported() {
         cut.rule,
         CutRule::Hub {
             degree: 10_000,
-            threshold: 100
+            threshold: 100,
+            carried: false,
         }
     );
     assert_eq!(
@@ -69,7 +70,8 @@ fn hub_threshold_is_per_type_and_counts_distinct_partners() {
         out.cuts[0].rule,
         CutRule::Hub {
             degree: 5,
-            threshold: 4
+            threshold: 4,
+            carried: false,
         }
     );
     assert_eq!(

@@ -6,6 +6,7 @@ mod exact;
 mod guardrails;
 mod incremental;
 mod inputs;
+mod known_hubs;
 mod reference;
 mod stable;
 mod stream;
