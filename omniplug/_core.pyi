@@ -136,6 +136,22 @@ class AttributionStream:
     def split(self, person: Any) -> tuple[pa.Table, list[int]]:
         """Row numbers grouped by spill partition (one uint32 column ``row``, input order inside a
         partition) and the ``partitions() + 1`` offsets of each partition's rows."""
+    @property
+    def needs_paths(self) -> bool:
+        """Whether a model (``markov*``, ``shapley_exact``) learns channel weights from every path first: the
+        run then needs ``observe_channel`` while spilling, ``collect_paths`` over every partition and ``learn``."""
+    def observe_channel(self, values: Any) -> None:
+        """Enter the next touch rows' channel values (utf8: the channel column, else the first group-by
+        column), in input order, in the global channel dictionary."""
+    def collect_paths(self, touchpoints: Any, orders: Any, channel: str | None = None) -> None:
+        """Collect the paths of the next spill partition (its spilled touch and order rows, one batch each)
+        with global channel ranks, merging them into the run's path statistics."""
+    def learn(self) -> list[tuple[str, list[tuple[str | None, float]]]]:
+        """Solve the models needing paths once from every collected partition: per model (in model order)
+        its name and ``(channel value, weight)`` by ascending value, the weights the in-memory engine learns."""
+    def attribute(self, touchpoints: Any, orders: Any, channel: str | None = None) -> pa.Table:
+        """Attribute one spill partition under the run's models (with the learnt weights for the models
+        needing paths): the ``attribute_tables`` output, for ``add``."""
     def add(self, output: Any) -> None:
         """Add the ``attribute_tables`` output of the next spill partition, in partition order."""
     def finish(self) -> pa.Table:

@@ -22,8 +22,13 @@ projected input in Arrow IPC; the spill directory is removed when the call
 returns or fails.
 
 ``markov*`` and ``shapley_exact`` learn channel weights from every path
-before crediting any order and are not supported here yet; ``shapley`` (the
-simplified, per-order split) is.
+(converting or not) before crediting any order, so for them phase 2 reads
+the partitions twice: a first pass collects each partition's path statistics
+(transition and coalition counts, channels numbered by one global channel
+dictionary filled while spilling), merges them and solves the chains and the
+game once, giving the weights :func:`~omniplug.attribute` learns; the second
+pass attributes each partition with those weights. Extra memory: the
+distinct channel values and the path statistics, as in memory.
 """
 
 from __future__ import annotations
@@ -56,10 +61,7 @@ from omniplug.attribution import (
 )
 from omniplug.errors import InvalidInputError
 
-__all__ = ["attribute_stream", "STREAMING_UNSUPPORTED"]
-
-#: Models that need statistics of every path before crediting (not streamed yet).
-STREAMING_UNSUPPORTED = ("markov", "shapley_exact")
+__all__ = ["attribute_stream"]
 
 
 class _Source:
@@ -175,27 +177,17 @@ class _Spill:
             writer.close()
         self._writers.clear()
 
-    def read(self, table: str, part: int, schema: pa.Schema) -> pa.Table:
-        """The partition's rows as one batch (empty with ``schema`` when none), file removed."""
+    def read(self, table: str, part: int, schema: pa.Schema, keep: bool = False) -> pa.Table:
+        """The partition's rows as one batch (empty with ``schema`` when none); the file is
+        removed unless ``keep`` (a learning pass reads it again)."""
         path = self.path(table, part)
         if not path.exists():
             return _single_batch(schema.empty_table())
         with pa.OSFile(str(path)) as source:
             rows = _single_batch(pa.ipc.open_file(source).read_all())
-        path.unlink()
+        if not keep:
+            path.unlink()
         return rows
-
-
-def _streamable_specs(model: Any, half_life_days: float, position: tuple[float, float],
-                      weights: str | Mapping[str, float] | None) -> list[dict[str, Any]]:
-    specs = _specs(model, half_life_days=half_life_days, position=position, weights=weights)
-    for spec in specs:
-        if spec.get("name") in STREAMING_UNSUPPORTED:
-            raise InvalidInputError(
-                f"model {spec['name']!r} is not supported by attribute_stream yet: it learns channel weights "
-                f"from every path (converting or not) before it can credit any order, which needs a second "
-                f"pass over the spilled input; use omniplug.attribute for it")
-    return specs
 
 
 def _person_lookup(persons: Any) -> pa.Table:
@@ -241,12 +233,14 @@ def attribute_stream(
         batch_rows: the most rows read and spilled at once.
 
     Memory stays near one input batch plus the largest of 64 spill
-    partitions (see the module docstring), not the whole input.
+    partitions (see the module docstring), not the whole input. ``markov*``
+    and ``shapley_exact`` read the spilled partitions twice (a learning pass
+    over every path, then the crediting pass) and also hold the channel
+    dictionary and the path statistics.
 
     Raises:
         InvalidInputError: as :func:`omniplug.attribute`; also for
-            ``markov*`` and ``shapley_exact`` (not streamed yet), unreadable
-            sources, batches whose schema differs from the first one's, and
+            unreadable sources, batches whose schema differs from the first one's, and
             ``batch_rows < 1``.
     """
     if batch_rows < 1:
@@ -254,7 +248,7 @@ def attribute_stream(
     group_by = list(group_by)
     if not group_by:
         raise InvalidInputError("group_by needs at least one touchpoint column")
-    specs = _streamable_specs(model, half_life_days, position, weights)
+    specs = _specs(model, half_life_days=half_life_days, position=position, weights=weights)
     lookback = _lookback(lookback_days)
     config_json = json.dumps({"models": specs, **lookback})
     key_columns = list(dict.fromkeys([*group_by, *([channel] if channel else [])]))
@@ -286,6 +280,8 @@ def attribute_stream(
             for batch in t_src:
                 keys = {c: _utf8(batch.column(c)).cast(pa.string()) for c in key_columns}
                 stream.observe(pa.table({f"g{i}": keys[c] for i, c in enumerate(group_by)}))
+                if stream.needs_paths:
+                    stream.observe_channel(keys[channel or group_by[0]])
                 person = person_of(batch, "touchpoints")
                 rows = pa.RecordBatch.from_pydict({
                     "person": person, "event_time": _check_time(batch, "event_time", "touchpoints"),
@@ -309,21 +305,37 @@ def attribute_stream(
                 f"orders: {sorted(id_types['orders'])}); "
                 f"pass persons=omniplug.stitch(identity_links).persons to join them")
         t_schema = spill.schemas.get("t") or _empty_touch_schema(key_columns)
-        o_schema = spill.schemas.get("o")
-        if o_schema is not None:
-            for part in range(spill.partitions):
-                # A partition without orders credits nothing: its sums would all be +0.0.
-                if spill.path("o", part).exists():
-                    order_rows, touch_rows = spill.read("o", part, o_schema), spill.read("t", part, t_schema)
-                    stream.add(_core.attribute_tables(touch_rows, order_rows, group_by, channel, config_json))
-                    del order_rows, touch_rows
+        o_schema = spill.schemas.get("o") or _EMPTY_ORDER_SCHEMA
+        if stream.needs_paths:
+            # Even without orders: the in-memory engine solves (and may refuse) the models then too.
+            _learn(stream, spill, t_schema, o_schema, channel)
+        for part in range(spill.partitions):
+            # A partition without orders credits nothing: its sums would all be +0.0.
+            if spill.path("o", part).exists():
+                order_rows, touch_rows = spill.read("o", part, o_schema), spill.read("t", part, t_schema)
+                stream.add(stream.attribute(touch_rows, order_rows, channel))
+                del order_rows, touch_rows
         result = stream.finish()
     return _join_spend(result, spend, group_by)
+
+
+def _learn(stream: Any, spill: _Spill, t_schema: pa.Schema, o_schema: pa.Schema, channel: str | None) -> None:
+    """The learning pass of ``markov*`` / ``shapley_exact``: every partition's paths, then one solve."""
+    for part in range(spill.partitions):
+        # Touches of persons without orders still give non-converting paths.
+        if spill.path("t", part).exists():
+            stream.collect_paths(spill.read("t", part, t_schema, keep=True),
+                                 spill.read("o", part, o_schema, keep=True), channel)
+    stream.learn()
 
 
 def _split(stream: Any, person: pa.Array) -> tuple[pa.Array, list[int]]:
     rows, offsets = stream.split(person)
     return rows.column(0).combine_chunks(), offsets
+
+
+_EMPTY_ORDER_SCHEMA = pa.schema([("person", pa.int64()), ("order_time", pa.timestamp("ms", tz="UTC")),
+                                 ("order_id", pa.string()), ("amount", pa.float64()), ("status", pa.string())])
 
 
 def _empty_touch_schema(key_columns: Sequence[str]) -> pa.Schema:

@@ -126,7 +126,8 @@ def _read(path: Path | None) -> Any:
 @click.option("--weights", help="Of weighted: a preset (beauty, apparel, 3c, fmcg) or click=2,impression=0.5.")
 @click.option("--stream", is_flag=True,
               help="Read touchpoints and orders batch by batch: memory about 1/64 of the input, spilled to "
-                   "a temporary folder (rule-based models and shapley; same result, bit for bit).")
+                   "a temporary folder (every model; markov* and shapley_exact read the spill twice to learn "
+                   "their channel weights first; same result, bit for bit).")
 @click.option("--spill-dir", type=click.Path(file_okay=False, path_type=Path),
               help="With --stream: where the temporary spill folder goes (default: the system's).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)

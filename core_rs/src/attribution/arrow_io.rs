@@ -17,13 +17,18 @@ use arrow_array::{
 use arrow_schema::{DataType, Field, Schema};
 
 use super::aipl::{aipl, AiplRules};
+use super::attribute;
 use super::config::AttributionConfig;
 use super::convert::{amounts_from_arrow, millis_from_arrow, paid_from_status};
 use super::input::{DictColumn, Ids, Orders, Touchpoints};
-use super::attribute;
 use crate::error::{CoreError, CoreResult};
 
-fn column<'a>(batch: &'a RecordBatch, table: &str, name: &str) -> CoreResult<&'a dyn Array> {
+/// Column `name` of `batch`, or an error naming the table and column.
+pub(super) fn column<'a>(
+    batch: &'a RecordBatch,
+    table: &str,
+    name: &str,
+) -> CoreResult<&'a dyn Array> {
     batch
         .column_by_name(name)
         .map(|c| c.as_ref())
@@ -40,7 +45,9 @@ fn persons<'a>(batch: &'a RecordBatch, table: &str) -> CoreResult<&'a [i64]> {
     }
     if col.null_count() > 0 {
         let row = (0..col.len()).find(|&i| col.is_null(i)).unwrap_or(0);
-        return Err(CoreError::invalid(format!("{table}.person is null at row {row}")));
+        return Err(CoreError::invalid(format!(
+            "{table}.person is null at row {row}"
+        )));
     }
     Ok(col.as_primitive::<Int64Type>().values())
 }
@@ -60,20 +67,35 @@ struct Decoded {
 }
 
 impl Decoded {
-    fn new(t: &RecordBatch, o: &RecordBatch, group_by: &[String], channel: Option<&str>) -> CoreResult<Self> {
+    fn new(
+        t: &RecordBatch,
+        o: &RecordBatch,
+        group_by: &[String],
+        channel: Option<&str>,
+    ) -> CoreResult<Self> {
         Ok(Decoded {
             event_type: dict(t, "touchpoints", "event_type")?,
-            group_by: group_by.iter().map(|g| dict(t, "touchpoints", g)).collect::<CoreResult<_>>()?,
+            group_by: group_by
+                .iter()
+                .map(|g| dict(t, "touchpoints", g))
+                .collect::<CoreResult<_>>()?,
             channel: channel.map(|c| dict(t, "touchpoints", c)).transpose()?,
             amounts: amounts_from_arrow(column(o, "orders", "amount")?)?,
             paid: paid_from_status(column(o, "orders", "status")?)?,
         })
     }
 
-    fn inputs<'a>(&'a self, t: &'a RecordBatch, o: &'a RecordBatch) -> CoreResult<(Touchpoints<'a>, Orders<'a>)> {
+    fn inputs<'a>(
+        &'a self,
+        t: &'a RecordBatch,
+        o: &'a RecordBatch,
+    ) -> CoreResult<(Touchpoints<'a>, Orders<'a>)> {
         let touches = Touchpoints {
             person: persons(t, "touchpoints")?,
-            event_time: millis_from_arrow(column(t, "touchpoints", "event_time")?, "touchpoints.event_time")?,
+            event_time: millis_from_arrow(
+                column(t, "touchpoints", "event_time")?,
+                "touchpoints.event_time",
+            )?,
             event_id: Ids::from_arrow(column(t, "touchpoints", "event_id")?)
                 .map_err(|e| CoreError::invalid(format!("touchpoints.event_id: {e}")))?,
             event_type: &self.event_type,
@@ -110,7 +132,9 @@ pub fn attribute_batches(
     let n = out.len();
     let mut fields = vec![Field::new("model", DataType::Utf8, false)];
     let mut columns: Vec<ArrayRef> = vec![Arc::new(StringArray::from_iter_values(
-        out.model.iter().map(|&m| out.model_names[m as usize].as_str()),
+        out.model
+            .iter()
+            .map(|&m| out.model_names[m as usize].as_str()),
     ))];
     let dicts: Vec<&DictColumn> = decoded.group_by.iter().collect();
     let keys: Vec<Vec<Option<&str>>> = (0..n).map(|row| out.key_values(&dicts, row)).collect();
@@ -124,7 +148,10 @@ pub fn attribute_batches(
     columns.push(Arc::new(Float64Array::from(out.revenue)));
     fields.push(Field::new("attributed", DataType::Boolean, false));
     columns.push(Arc::new(BooleanArray::from(out.attributed)));
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// AIPL stage of every person with a qualifying touch or order as of
@@ -144,7 +171,9 @@ pub fn aipl_batches(
     ]);
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from(out.person)),
-        Arc::new(StringArray::from_iter_values(out.stage.iter().map(|s| s.as_str()))),
+        Arc::new(StringArray::from_iter_values(
+            out.stage.iter().map(|s| s.as_str()),
+        )),
     ];
     Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
 }

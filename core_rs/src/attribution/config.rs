@@ -290,6 +290,9 @@ impl Lookback {
     }
 }
 
+/// Channel weights of one model by channel value (null is a value).
+pub type WeightsByValue = Vec<(Option<String>, f64)>;
+
 /// Everything [`attribute`](super::attribute) needs besides the data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttributionConfig {
@@ -302,6 +305,13 @@ pub struct AttributionConfig {
     pub max_markov_states: usize,
     /// Cap on the channel count of `shapley_exact` (2^n coalitions).
     pub max_exact_shapley_channels: usize,
+    /// Channel weights learnt beforehand, one list of `(channel value,
+    /// weight)` per model needing paths (`markov*`, `shapley_exact`), in
+    /// model order: [`attribute`](super::attribute) then credits with them
+    /// instead of learning from its own input. A streamed run learns them
+    /// from every partition first (see [`stream_paths`](super::stream_paths));
+    /// a channel missing from its list weighs 0, as one no path touched.
+    pub learnt_weights: Option<Vec<WeightsByValue>>,
 }
 
 impl Default for AttributionConfig {
@@ -311,6 +321,7 @@ impl Default for AttributionConfig {
             lookback: Lookback::default(),
             max_markov_states: 2000,
             max_exact_shapley_channels: 20,
+            learnt_weights: None,
         }
     }
 }
@@ -332,6 +343,15 @@ impl AttributionConfig {
                 )));
             }
             names.push(name);
+        }
+        if let Some(learnt) = &self.learnt_weights {
+            let wanted = self.models.iter().filter(|m| m.needs_paths()).count();
+            if learnt.len() != wanted {
+                return Err(CoreError::invalid(format!(
+                    "{} learnt weight lists for {wanted} models needing paths",
+                    learnt.len()
+                )));
+            }
         }
         if self.max_exact_shapley_channels > 25 {
             return Err(CoreError::invalid(

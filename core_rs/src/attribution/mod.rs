@@ -34,7 +34,9 @@
 //! person can feed person groups with memory bounded by the largest person;
 //! the in-memory driver here uses 16 bytes per row for the grouping.
 //! Markov/exact-Shapley need their path statistics before crediting, so a
-//! streaming driver has to read the input twice for them.
+//! streaming driver reads the input twice for them: [`collect_paths`] per
+//! partition, merged and solved once (`stream_paths`), then `attribute` per
+//! partition with the weights in [`AttributionConfig::learnt_weights`].
 
 mod aggregate;
 pub mod aipl;
@@ -53,13 +55,14 @@ mod paths;
 pub mod shapley;
 mod spec;
 pub mod stream;
+pub mod stream_paths;
 
 #[cfg(test)]
 mod tests;
 
 pub use aggregate::{AttributionOutput, ChannelWeights};
 pub use aipl::{aipl, AiplOutput, AiplRules, Stage};
-pub use config::{AttributionConfig, EventWeights, Lookback, Model, WEIGHT_PRESETS};
+pub use config::{AttributionConfig, EventWeights, Lookback, Model, WeightsByValue, WEIGHT_PRESETS};
 pub use convert::{amounts_from_arrow, millis_from_arrow, paid_from_status};
 pub use input::{DictColumn, Ids, Orders, Touchpoints};
 pub use markov::MarkovChain;
@@ -73,7 +76,7 @@ use join::{Eligibility, Walker};
 use markov::TransitionCounts;
 use models::{CreditContext, Crediting, Rule, TouchPayload};
 use partition::{run_chunks, Partitioned};
-use paths::{ChannelColumn, PathCollector};
+use paths::{ChannelColumn, PathCollector, PathCounts};
 
 use crate::error::{CoreError, CoreResult};
 
@@ -144,8 +147,11 @@ pub fn attribute(
             &orders.order_id,
         )?;
 
-        let channel_weights = match &channel {
-            Some(c) if needs_paths => learn_channel_weights(&tp, &op, &elig, touches, c, config)?,
+        let channel_weights = match (&channel, &config.learnt_weights) {
+            (Some(c), Some(learnt)) if needs_paths => localize_weights(c, config, learnt),
+            (Some(c), None) if needs_paths => {
+                learn_channel_weights(&tp, &op, &elig, touches, c, config)?
+            }
             _ => Vec::new(),
         };
         let ctx = CreditContext {
@@ -219,6 +225,99 @@ fn learn_channel_weights(
     let mut all = it.next().expect("at least one chunk");
     it.for_each(|s| all.merge(s));
     all.solve(config)
+}
+
+/// Path statistics of one input (a streamed partition), channels numbered
+/// by `rank_of_code` (a global rank per code of the channel column's
+/// dictionary): the first pass of [`attribute`] without solving, so that
+/// the statistics of several partitions can be merged. `None` when no model
+/// needs paths.
+pub(crate) fn collect_paths(
+    touches: &Touchpoints<'_>,
+    orders: &Orders<'_>,
+    config: &AttributionConfig,
+    rank_of_code: &[u32],
+) -> CoreResult<Option<PathCounts>> {
+    config.validate()?;
+    touches.validate()?;
+    orders.validate()?;
+    let channel = match channel_column(touches, config)? {
+        Some(c) if config.models.iter().any(Model::needs_paths) => c,
+        _ => return Ok(None),
+    };
+    let codes = touches.channel.or(touches.group_by.first().copied()).map(|c| &c.codes);
+    let codes = codes.expect("a channel column was found");
+    if rank_of_code.len() != channel.cardinality() {
+        return Err(CoreError::Internal("one global rank per channel code needed".into()));
+    }
+    let elig = Eligibility::new(&config.lookback, touches.event_type)?;
+    crate::parallel::install(move || {
+        // The same partitioning as `attribute` (no buyer filter: non-converting
+        // paths count), carrying the global rank instead of the local one.
+        let rank_of_row = |i: usize| rank_of_code[codes[i] as usize];
+        let payload: Option<&(dyn Fn(usize) -> u32 + Sync)> = Some(&rank_of_row);
+        let tp = Partitioned::build(
+            touches.person,
+            touches.event_time,
+            None,
+            None,
+            payload,
+            &touches.event_id,
+        )?;
+        let amount_of_row = |i: usize| orders.amount[i];
+        let amounts: Option<&(dyn Fn(usize) -> f64 + Sync)> = Some(&amount_of_row);
+        let op = Partitioned::build(
+            orders.person,
+            orders.order_time,
+            Some(orders.paid),
+            None,
+            amounts,
+            &orders.order_id,
+        )?;
+        let chunks = run_chunks(
+            &tp,
+            &op,
+            true,
+            || {
+                (
+                    Walker::new(&elig, touches.event_type),
+                    PathCollector::new(&config.models, &channel),
+                )
+            },
+            |s, view| s.0.walk(view, &mut s.1),
+        );
+        let mut it = chunks.into_iter().map(|s| s.1.into_counts());
+        let mut all = it.next().expect("at least one chunk");
+        it.for_each(|s| all.merge(s));
+        Ok(Some(all))
+    })
+}
+
+/// Weights learnt beforehand (by channel value) as this input's
+/// [`ChannelWeights`] (by dictionary code, ascending value); channels of
+/// this input the lists lack weigh 0, as in [`resolve_rules`].
+fn localize_weights(
+    channel: &ChannelColumn<'_>,
+    config: &AttributionConfig,
+    learnt: &[WeightsByValue],
+) -> Vec<ChannelWeights> {
+    let models = config.models.iter().filter(|m| m.needs_paths());
+    models
+        .zip(learnt)
+        .map(|(m, list)| {
+            let by_value: std::collections::HashMap<Option<&str>, f64> =
+                list.iter().map(|(v, w)| (v.as_deref(), *w)).collect();
+            let (channels, weights) = (0..channel.cardinality())
+                .map(|r| channel.code_of_rank(r))
+                .filter_map(|code| by_value.get(&channel.value(code)).map(|&w| (code, w)))
+                .unzip();
+            ChannelWeights {
+                model: m.name(),
+                channels,
+                weights,
+            }
+        })
+        .collect()
 }
 
 /// One rule per model, in model order; the data-driven models take their

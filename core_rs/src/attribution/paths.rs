@@ -15,6 +15,7 @@ use crate::error::CoreResult;
 /// bit the same) whatever the row order of the input.
 pub(crate) struct ChannelColumn<'a> {
     codes: &'a [u32],
+    values: &'a [Option<String>],
     rank_of_code: Vec<u32>,
     code_of_rank: Vec<u32>,
 }
@@ -33,6 +34,7 @@ impl<'a> ChannelColumn<'a> {
         }
         ChannelColumn {
             codes: &column.codes,
+            values: &column.values,
             rank_of_code,
             code_of_rank: order,
         }
@@ -48,6 +50,16 @@ impl<'a> ChannelColumn<'a> {
         self.rank_of_code[code as usize] as usize
     }
 
+    /// The value of a dictionary code.
+    pub(crate) fn value(&self, code: u32) -> Option<&str> {
+        self.values[code as usize].as_deref()
+    }
+
+    /// The dictionary code of rank `rank`.
+    pub(crate) fn code_of_rank(&self, rank: usize) -> u32 {
+        self.code_of_rank[rank]
+    }
+
     /// The channel rank of touch row `row`.
     #[inline]
     pub(crate) fn rank(&self, row: usize) -> u32 {
@@ -55,18 +67,22 @@ impl<'a> ChannelColumn<'a> {
     }
 }
 
-/// Per-chunk path statistics for every model that needs them.
-pub(crate) struct PathCollector<'a> {
-    channel: &'a ChannelColumn<'a>,
+/// Per model needing paths (in model order): its name and its
+/// `(channel number, weight)` pairs by ascending number.
+pub(crate) type Solved = Vec<(String, Vec<(u32, f64)>)>;
+
+/// Path statistics for every model that needs them, with channels numbered
+/// by the caller (ranks of one channel dictionary); mergeable across chunks
+/// and across streamed partitions (integer counts: order-independent).
+#[derive(Debug, Clone)]
+pub(crate) struct PathCounts {
     /// One per requested Markov model, in model order.
     markov: Vec<TransitionCounts>,
     coalitions: Option<CoalitionCounts>,
-    /// Channel ranks of the path being added (reused).
-    ranks: Vec<u32>,
 }
 
-impl<'a> PathCollector<'a> {
-    pub(crate) fn new(models: &[Model], channel: &'a ChannelColumn<'a>) -> Self {
+impl PathCounts {
+    pub(crate) fn new(models: &[Model]) -> Self {
         let markov = models
             .iter()
             .filter_map(|m| match m {
@@ -77,29 +93,11 @@ impl<'a> PathCollector<'a> {
         let coalitions = models
             .contains(&Model::ShapleyExact)
             .then(CoalitionCounts::new);
-        PathCollector {
-            channel,
-            markov,
-            coalitions,
-            ranks: Vec::new(),
-        }
+        PathCounts { markov, coalitions }
     }
 
-    fn add(&mut self, view: &PersonView<'_>, touches: &[u32], converted: bool) {
-        // The driver carries each touch's channel rank as its payload.
-        self.ranks.clear();
-        self.ranks
-            .extend(touches.iter().map(|&p| view.touch_payload[p as usize]));
-        for counts in &mut self.markov {
-            counts.add_path(self.ranks.iter().copied(), converted);
-        }
-        if let Some(c) = &mut self.coalitions {
-            c.add_path(self.ranks.iter().copied(), converted);
-        }
-    }
-
-    /// Add the next chunk's statistics.
-    pub(crate) fn merge(&mut self, other: PathCollector<'a>) {
+    /// Add another chunk's (or partition's) statistics.
+    pub(crate) fn merge(&mut self, other: PathCounts) {
         for (a, b) in self.markov.iter_mut().zip(other.markov) {
             a.merge(b);
         }
@@ -109,8 +107,8 @@ impl<'a> PathCollector<'a> {
     }
 
     /// Solve every model: per model needing paths (in model order), its
-    /// channel weights, by channel rank.
-    pub(crate) fn solve(&self, config: &AttributionConfig) -> CoreResult<Vec<ChannelWeights>> {
+    /// name and its `(channel number, weight)` pairs by ascending number.
+    pub(crate) fn solve(&self, config: &AttributionConfig) -> CoreResult<Solved> {
         let mut markov = self.markov.iter();
         let mut out = Vec::new();
         for m in config.models.iter().filter(|m| m.needs_paths()) {
@@ -129,17 +127,71 @@ impl<'a> PathCollector<'a> {
                     conversion_rate_shapley(c.entries(), config.max_exact_shapley_channels)?
                 }
             };
-            let (channels, weights) = pairs
-                .into_iter()
-                .map(|(rank, w)| (self.channel.code_of_rank[rank as usize], w))
-                .unzip();
-            out.push(ChannelWeights {
-                model: m.name(),
-                channels,
-                weights,
-            });
+            out.push((m.name(), pairs));
         }
         Ok(out)
+    }
+}
+
+/// Per-chunk path statistics for every model that needs them.
+pub(crate) struct PathCollector<'a> {
+    channel: &'a ChannelColumn<'a>,
+    counts: PathCounts,
+    /// Channel numbers of the path being added (reused).
+    ranks: Vec<u32>,
+}
+
+impl<'a> PathCollector<'a> {
+    pub(crate) fn new(models: &[Model], channel: &'a ChannelColumn<'a>) -> Self {
+        PathCollector {
+            channel,
+            counts: PathCounts::new(models),
+            ranks: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, view: &PersonView<'_>, touches: &[u32], converted: bool) {
+        // The driver carries each touch's channel number (its rank) as its payload.
+        self.ranks.clear();
+        self.ranks
+            .extend(touches.iter().map(|&p| view.touch_payload[p as usize]));
+        for counts in &mut self.counts.markov {
+            counts.add_path(self.ranks.iter().copied(), converted);
+        }
+        if let Some(c) = &mut self.counts.coalitions {
+            c.add_path(self.ranks.iter().copied(), converted);
+        }
+    }
+
+    /// Add the next chunk's statistics.
+    pub(crate) fn merge(&mut self, other: PathCollector<'a>) {
+        self.counts.merge(other.counts);
+    }
+
+    /// The statistics collected, without the channel column.
+    pub(crate) fn into_counts(self) -> PathCounts {
+        self.counts
+    }
+
+    /// Solve every model: per model needing paths (in model order), its
+    /// channel weights, by channel rank.
+    pub(crate) fn solve(&self, config: &AttributionConfig) -> CoreResult<Vec<ChannelWeights>> {
+        Ok(self
+            .counts
+            .solve(config)?
+            .into_iter()
+            .map(|(model, pairs)| {
+                let (channels, weights) = pairs
+                    .into_iter()
+                    .map(|(rank, w)| (self.channel.code_of_rank[rank as usize], w))
+                    .unzip();
+                ChannelWeights {
+                    model,
+                    channels,
+                    weights,
+                }
+            })
+            .collect())
     }
 }
 

@@ -173,6 +173,11 @@ impl GroupDicts {
         }
     }
 
+    /// The distinct values of column `col`, by code.
+    pub(crate) fn values_of(&self, col: usize) -> &[Option<Box<str>>] {
+        &self.values[col]
+    }
+
     fn value(&self, col: usize, code: u32) -> Option<&str> {
         self.values[col][code as usize].as_deref()
     }

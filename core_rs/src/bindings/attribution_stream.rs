@@ -1,7 +1,9 @@
 //! `AttributionStream`: the state of one streamed attribution run
 //! (`omniplug.attribute_stream`): person resolution, global group-by
 //! dictionaries, spill partitioning and the ordered merge of partition
-//! outputs. The algorithmic parts live in `attribution::stream`.
+//! outputs, and for `markov*` / `shapley_exact` the learning pass over the
+//! partitions. The algorithmic parts live in `attribution::stream` and
+//! `attribution::stream_paths`.
 
 use std::sync::Arc;
 
@@ -12,11 +14,12 @@ use arrow_schema::{DataType, Field, Schema};
 use pyo3::prelude::*;
 use pyo3_arrow::{PyArray, PyTable};
 
-use super::{batch_to_pyarrow, detached, to_py_err};
+use super::{batch_to_pyarrow, detached, single_batch, to_py_err};
 use crate::attribution::stream::{
     split_by_partition, GroupDicts, PersonKeys, StreamMerger, SPILL_PARTITIONS,
 };
-use crate::attribution::{config_from_json, Model};
+use crate::attribution::stream_paths::{with_learnt, LearntWeights, PathLearner};
+use crate::attribution::{attribute_batches, config_from_json, AttributionConfig, Model};
 use crate::error::{CoreError, CoreResult};
 
 fn utf8<'a>(array: &'a dyn Array, what: &str) -> CoreResult<&'a StringArray> {
@@ -41,6 +44,10 @@ pub(super) struct PyAttributionStream {
     dicts: GroupDicts,
     merger: Option<StreamMerger>,
     group_by: Vec<String>,
+    config: AttributionConfig,
+    /// Present when a model learns channel weights from every path.
+    learner: Option<PathLearner>,
+    learnt: Option<LearntWeights>,
 }
 
 #[pymethods]
@@ -83,11 +90,19 @@ impl PyAttributionStream {
                 Ok(PersonKeys::with_persons(pairs))
             }
         })?;
+        let learner = config
+            .models
+            .iter()
+            .any(Model::needs_paths)
+            .then(PathLearner::new);
         Ok(PyAttributionStream {
             keys,
             dicts: GroupDicts::new(group_by.len()),
             merger: Some(StreamMerger::new(names, group_by.len())),
             group_by,
+            config,
+            learner,
+            learnt: None,
         })
     }
 
@@ -154,6 +169,91 @@ impl PyAttributionStream {
             ))
         })?;
         Ok((batch_to_pyarrow(py, batch)?, offsets))
+    }
+
+    /// Whether a model learns channel weights from every path first
+    /// (`markov*`, `shapley_exact`): the run then needs `observe_channel`
+    /// while spilling, `collect_paths` over every partition and `learn`.
+    #[getter]
+    fn needs_paths(&self) -> bool {
+        self.learner.is_some()
+    }
+
+    /// Enter the next touch rows' channel values (utf8: the channel column,
+    /// else the first group-by column), in input order.
+    fn observe_channel(&mut self, py: Python<'_>, values: PyArray) -> PyResult<()> {
+        let (array, _) = values.into_inner();
+        let Some(learner) = self.learner.as_mut() else {
+            return Ok(());
+        };
+        detached(py, || {
+            learner.observe(items(utf8(array.as_ref(), "channel")?))
+        })
+    }
+
+    /// Collect the paths of the next spill partition (its touch and order
+    /// rows as spilled, one batch each); `channel` as for `attribute_tables`.
+    #[pyo3(signature = (touchpoints, orders, channel=None))]
+    fn collect_paths(
+        &mut self,
+        py: Python<'_>,
+        touchpoints: PyTable,
+        orders: PyTable,
+        channel: Option<String>,
+    ) -> PyResult<()> {
+        let touches = single_batch(touchpoints, "touchpoints")?;
+        let orders = single_batch(orders, "orders")?;
+        let (group_by, config) = (&self.group_by, &self.config);
+        let learner = self
+            .learner
+            .as_mut()
+            .ok_or_else(|| to_py_err(CoreError::invalid("no model of this run needs paths")))?;
+        detached(py, || {
+            learner.collect(&touches, &orders, group_by, channel.as_deref(), config)
+        })
+    }
+
+    /// Solve the models needing paths from every collected partition:
+    /// per model (in model order) `(name, [(channel value, weight), ...])`,
+    /// channels by ascending value, the weights the in-memory engine learns.
+    fn learn(&mut self, py: Python<'_>) -> PyResult<LearntWeights> {
+        let config = &self.config;
+        let learner = self
+            .learner
+            .as_mut()
+            .ok_or_else(|| to_py_err(CoreError::invalid("no model of this run needs paths")))?;
+        let learnt = detached(py, || learner.solve(config))?;
+        self.learnt = Some(learnt.clone());
+        Ok(learnt)
+    }
+
+    /// Attribute one spill partition (touch and order rows, one batch
+    /// each) under the run's models, with the learnt weights for the models
+    /// needing paths: the output of `attribute_tables`, for `add`.
+    #[pyo3(signature = (touchpoints, orders, channel=None))]
+    fn attribute<'py>(
+        &self,
+        py: Python<'py>,
+        touchpoints: PyTable,
+        orders: PyTable,
+        channel: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let config = match (&self.learner, &self.learnt) {
+            (None, _) => self.config.clone(),
+            (Some(_), Some(learnt)) => with_learnt(&self.config, learnt),
+            (Some(_), None) => {
+                return Err(to_py_err(CoreError::invalid(
+                    "learn the channel weights before attributing",
+                )))
+            }
+        };
+        let touches = single_batch(touchpoints, "touchpoints")?;
+        let orders = single_batch(orders, "orders")?;
+        let group_by = &self.group_by;
+        let out = detached(py, || {
+            attribute_batches(&touches, &orders, group_by, channel.as_deref(), &config)
+        })?;
+        batch_to_pyarrow(py, out)
     }
 
     /// Add the engine's output (of `attribute_tables`) for the next spill
