@@ -111,7 +111,6 @@ def demo_cmd(out_dir: Path, scale: float, seed: int, as_json: bool) -> None:
             "comparison": {k: {"fetched": a, "truth": b} for k, (a, b) in result.comparison.items()},
             "seconds": result.seconds, "matches_truth": result.matches_truth,
             "stitching": result.stitching, "assets": result.assets, "attribution_agreement": result.attribution,
-            "seconds": result.seconds,
             "throughput": {k: {"rows": n, "rows_per_second": rate} for k, (n, rate) in result.throughput().items()},
         }, indent=2))
     else:
