@@ -36,6 +36,37 @@ const CONV: u64 = u64::MAX;
 const NULL: u64 = u64::MAX - 1;
 
 /// Encode a window of up to 3 channel codes (0 is `start`).
+/// Walk one path through the chain's states: repeats of `channels` are
+/// collapsed (into `collapsed`, a reused buffer), then `step(from, to)` is
+/// called for every move from `START` through each state of order `order`.
+/// Returns the last state, or `None` for a path without channels. Shared by
+/// the integer counts of touch paths and the weighted counts of distinct
+/// paths, so both build the same chain.
+pub(crate) fn walk_states(
+    channels: impl IntoIterator<Item = u32>,
+    order: usize,
+    collapsed: &mut Vec<u32>,
+    mut step: impl FnMut(u64, u64),
+) -> Option<u64> {
+    collapsed.clear();
+    for c in channels {
+        if collapsed.last() != Some(&c) {
+            collapsed.push(c);
+        }
+    }
+    if collapsed.is_empty() {
+        return None;
+    }
+    let mut prev = START;
+    for i in 0..collapsed.len() {
+        let from = (i + 1).saturating_sub(order);
+        let state = encode(&collapsed[from..=i]);
+        step(prev, state);
+        prev = state;
+    }
+    Some(prev)
+}
+
 fn encode(window: &[u32]) -> u64 {
     window
         .iter()
@@ -82,22 +113,12 @@ impl TransitionCounts {
 
     /// Count one path (raw channel sequence; repeats are collapsed here).
     pub(crate) fn add_path(&mut self, channels: impl IntoIterator<Item = u32>, converted: bool) {
-        self.collapsed.clear();
-        for c in channels {
-            if self.collapsed.last() != Some(&c) {
-                self.collapsed.push(c);
-            }
-        }
-        if self.collapsed.is_empty() {
+        let map = &mut self.map;
+        let Some(prev) = walk_states(channels, self.order, &mut self.collapsed, |from, to| {
+            *map.entry((from, to)).or_insert(0) += 1;
+        }) else {
             return;
-        }
-        let mut prev = START;
-        for i in 0..self.collapsed.len() {
-            let from = (i + 1).saturating_sub(self.order);
-            let state = encode(&self.collapsed[from..=i]);
-            *self.map.entry((prev, state)).or_insert(0) += 1;
-            prev = state;
-        }
+        };
         *self
             .map
             .entry((prev, if converted { CONV } else { NULL }))

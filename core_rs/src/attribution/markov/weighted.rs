@@ -1,7 +1,7 @@
 //! Weighted transitions: the chain of [`MarkovChain`] built from distinct
 //! paths with occurrence counts instead of one path per order.
 
-use super::{decode, encode, MarkovChain, CONV, NULL, START};
+use super::{decode, encode, walk_states, MarkovChain, CONV, NULL, START};
 use crate::attribution::hashing::{fx_map, FxMap};
 use crate::error::{CoreError, CoreResult};
 
@@ -40,22 +40,12 @@ impl WeightedTransitions {
         if total.is_nan() || total <= 0.0 {
             return;
         }
-        self.collapsed.clear();
-        for c in channels {
-            if self.collapsed.last() != Some(&c) {
-                self.collapsed.push(c);
-            }
-        }
-        if self.collapsed.is_empty() {
+        let map = &mut self.map;
+        let Some(prev) = walk_states(channels, self.order, &mut self.collapsed, |from, to| {
+            *map.entry((from, to)).or_insert(0.0) += total;
+        }) else {
             return;
-        }
-        let mut prev = START;
-        for i in 0..self.collapsed.len() {
-            let from = (i + 1).saturating_sub(self.order);
-            let state = encode(&self.collapsed[from..=i]);
-            *self.map.entry((prev, state)).or_insert(0.0) += total;
-            prev = state;
-        }
+        };
         // Zero-weight absorbing moves are left out, as a path list would
         // have none.
         if conversions > 0.0 {
